@@ -1,0 +1,476 @@
+"""The ``snn`` dialect: networks (``snn.graph``), their inputs and outputs, neurons and delays.
+
+An ``snn.graph`` holds ONE time step of a network in a graph region.  The interpreter
+evaluates it T times; stateful ops (neurons, delays) carry their state from one step to
+the next.  A cycle must pass through an ``snn.delay`` (its result at step t is its operand
+at step t-1).
+
+Neuron equations are NIR-style discrete updates at step ``t`` (``x[t]`` the input):
+first integrate, then compare with the threshold, then reset.  Parameters are a float
+(one value for every neuron) or a float tensor broadcastable to the neuron shape.
+Spike outputs are ``i1`` (0/1); where a neuron allows ``si2`` (ternary) outputs it emits
+``+1`` when ``cmp(v, v_th)``, ``-1`` when ``cmp(-v, v_th)`` and 0 otherwise.
+"""
+
+from __future__ import annotations
+
+from ..ir.attributes import IntegerAttr, StringAttr
+from ..ir.builtin import ModuleOp
+from ..ir.core import Block, Operation, Region
+from ..ir.diagnostics import error
+from ..ir.opdef import (
+    AnyTensor,
+    Attr,
+    Dialect,
+    FloatTensor,
+    OpDef,
+    Operand,
+    Result,
+    SpikeTensor,
+    Trait,
+)
+from ..ir.types import TensorType
+from .common import PARAM_ATTR_KINDS, check_param_broadcast, fmt_shape, is_float_param
+from .nn import FloatOrSpikeTensor
+
+RESETS = ("hard", "soft", "none")
+COMPARISONS = ("ge", "gt")
+
+
+def _param(name: str, doc: str, default: float | None | object = ...) -> Attr:
+    if default is ...:
+        return Attr(name, PARAM_ATTR_KINDS, doc=doc, check=is_float_param, check_doc="must be a float or a float tensor")
+    return Attr(name, PARAM_ATTR_KINDS, default=default, doc=doc, check=is_float_param,
+                check_doc="must be a float or a float tensor")
+
+
+_SPIKING_ATTRS: tuple[Attr, ...] = (
+    _param("v_th", "firing threshold", 1.0),
+    _param("v_reset", "membrane value after a hard reset", 0.0),
+    Attr("reset", StringAttr, default="hard", choices=RESETS, doc="what a spike does to the membrane"),
+    Attr("cmp", StringAttr, default="ge", choices=COMPARISONS, doc="fire when v >= v_th ('ge') or v > v_th ('gt')"),
+)
+
+
+def _shape(v) -> tuple[int, ...]:
+    t = v.type
+    assert isinstance(t, TensorType)
+    return tuple(t.shape)
+
+
+class _Neuron(OpDef):
+    """Common verifier: result shape = input shape, every parameter broadcasts to it."""
+
+    def verify_(self) -> None:
+        x = _shape(self.operands[0])
+        r = _shape(self.results[0])
+        if r != x:
+            raise self.emit_error(f"result shape {fmt_shape(r)} must equal the input shape {fmt_shape(x)}")
+        for d in type(self).attr_defs():
+            if d.kind is PARAM_ATTR_KINDS and self.get_attr(d.name) is not None:
+                check_param_broadcast(self, d.name, x)
+
+
+# =========================================================================== graph structure
+
+
+class Graph(OpDef):
+    """A network: one region with one block (no block arguments) describing ONE time step.
+
+    The body is a graph region: operands may refer to values defined later in the block,
+    and every cycle must pass through an ``snn.delay``.  Its inputs are the ``snn.input``
+    ops (indices ``0..n-1``, unique names), its outputs the ``snn.output`` ops (likewise).
+    Running the graph for T steps evaluates the body T times; stateful ops keep their
+    state between steps.
+
+    Example::
+
+        "snn.graph"() ({
+          %0 = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<2xf32>
+          %1 = "snn.lif"(%0) {alpha = 9.000000e-01 : f32} : (tensor<2xf32>) -> tensor<2xi1>
+          "snn.output"(%1) {index = 0 : i64, name = "spikes"} : (tensor<2xi1>) -> ()
+        }) {sym_name = "main"} : () -> ()
+    """
+
+    name = "snn.graph"
+    operands = ()
+    results = ()
+    attributes = (Attr("sym_name", StringAttr, doc="the network's name"),)
+    num_regions = 1
+    traits = frozenset({Trait.GRAPH_REGION})
+
+    @classmethod
+    def build(cls, name: str) -> Graph:
+        """A graph named ``name`` with an empty body."""
+        return cls(regions=[Region([Block()])], attributes={"sym_name": StringAttr(name)})
+
+    @property
+    def sym_name(self) -> str:
+        return str(self.attr("sym_name"))
+
+    def inputs(self) -> list[Input]:
+        """The ``snn.input`` ops, sorted by index."""
+        ins = [op for op in self.body.ops if isinstance(op, Input)]
+        return sorted(ins, key=lambda op: int(op.attr("index")))
+
+    def outputs(self) -> list[Output]:
+        """The ``snn.output`` ops, sorted by index."""
+        outs = [op for op in self.body.ops if isinstance(op, Output)]
+        return sorted(outs, key=lambda op: int(op.attr("index")))
+
+    def verify_(self) -> None:
+        region = self.regions[0]
+        if len(region.blocks) != 1:
+            raise self.emit_error(f"expects one block in its region, has {len(region.blocks)}")
+        if self.body.args:
+            raise self.emit_error("body block takes no arguments")
+        for kind, ops in (("input", self.inputs()), ("output", self.outputs())):
+            names: dict[str, Operation] = {}
+            indices: dict[int, Operation] = {}
+            for op in ops:
+                n, i = str(op.attr("name")), int(op.attr("index"))
+                if n in names:
+                    raise op.emit_error(f"duplicate {kind} name '{n}' in graph '{self.sym_name}'")
+                if i in indices:
+                    raise op.emit_error(f"duplicate {kind} index {i} in graph '{self.sym_name}'")
+                names[n] = op
+                indices[i] = op
+            expect = list(range(len(ops)))
+            got = sorted(indices)
+            if got != expect:
+                missing = sorted(set(expect) - set(got))
+                bad = next(op for op in ops if int(op.attr("index")) not in expect)
+                raise bad.emit_error(
+                    f"{kind} indices must be 0..{len(ops) - 1} without gaps; index {int(bad.attr('index'))} "
+                    f"leaves {missing[0]} unused"
+                )
+
+
+def _check_in_graph(op: OpDef) -> None:
+    parent = op.parent_op
+    if not isinstance(parent, Graph):
+        where = f"'{parent.op_name}'" if parent is not None else "no parent"
+        raise op.emit_error(f"must be directly inside an 'snn.graph', found in {where}")
+
+
+class Input(OpDef):
+    """Graph input number ``index`` (``0..n-1``), named ``name``: at step t its result is
+    the t-th slice of that input's data (``[T, *shape]``).
+
+    Example::
+
+        %0 = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<3x32x32xf32>
+    """
+
+    name = "snn.input"
+    operands = ()
+    results = (Result("result", AnyTensor),)
+    attributes = (
+        Attr("name", StringAttr, doc="input name (unique in the graph)"),
+        Attr("index", IntegerAttr, doc="position among the inputs"),
+    )
+    traits = frozenset({Trait.GRAPH_INPUT})
+
+    def verify_(self) -> None:
+        _check_in_graph(self)
+        if int(self.attr("index")) < 0:
+            raise self.emit_error(f"index must be >= 0, got {int(self.attr('index'))}")
+        if not str(self.attr("name")):
+            raise self.emit_error("name must not be empty")
+
+
+class Output(OpDef):
+    """Graph output number ``index``, named ``name``: its operand at every step is recorded
+    (the run returns ``[T, *shape]`` per output).
+
+    Example::
+
+        "snn.output"(%3) {index = 0 : i64, name = "spikes"} : (tensor<10xi1>) -> ()
+    """
+
+    name = "snn.output"
+    operands = (Operand("input", AnyTensor),)
+    results = ()
+    attributes = (
+        Attr("name", StringAttr, doc="output name (unique in the graph)"),
+        Attr("index", IntegerAttr, doc="position among the outputs"),
+    )
+    traits = frozenset({Trait.GRAPH_OUTPUT})
+
+    def verify_(self) -> None:
+        _check_in_graph(self)
+        if int(self.attr("index")) < 0:
+            raise self.emit_error(f"index must be >= 0, got {int(self.attr('index'))}")
+        if not str(self.attr("name")):
+            raise self.emit_error("name must not be empty")
+
+
+# =========================================================================== neurons
+
+
+class LIF(_Neuron):
+    """Leaky integrate-and-fire neuron (NIR ``LIF`` after discretisation).
+
+    State ``v`` (membrane after reset), ``v[-1] = v_init``.  At step t::
+
+        v'   = alpha * v[t-1] + beta * x[t] + gamma          # integrate
+        s[t] = cmp(v', v_th)                                 # compare: v' >= v_th ('ge') or v' > v_th ('gt')
+        v[t] = v_reset        where s[t]   (reset = "hard")
+               v' - v_th      where s[t]   (reset = "soft", subtract)
+               v'             otherwise, and always for reset = "none"
+
+    With an ``si2`` result, ``s[t] = +1`` where ``cmp(v', v_th)``, ``-1`` where
+    ``cmp(-v', v_th)``, else 0; a soft reset subtracts ``s[t] * v_th``, a hard reset sets
+    ``v_reset`` where ``s[t] != 0``.
+
+    NIR's ``tau dv/dt = (v_leak - v) + r I`` with forward Euler step ``dt`` gives
+    ``alpha = 1 - dt/tau``, ``beta = r dt/tau``, ``gamma = v_leak dt/tau``.  SpikingJelly's
+    LIF (tau, decay_input) is ``alpha = 1 - 1/tau, beta = 1/tau``; Q-SNN's is
+    ``alpha = 0.5, beta = 1, cmp = "gt"``.
+
+    Example::
+
+        %1 = "snn.lif"(%0) {alpha = 5.000000e-01 : f32, beta = 5.000000e-01 : f32, cmp = "ge",
+               reset = "hard", v_th = 1.000000e+00 : f32} : (tensor<4xf32>) -> tensor<4xi1>
+    """
+
+    name = "snn.lif"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("spikes", SpikeTensor),)
+    attributes = (
+        _param("alpha", "membrane decay (v multiplier)"),
+        _param("beta", "input gain", 1.0),
+        _param("gamma", "constant drive per step", 0.0),
+        *_SPIKING_ATTRS,
+        _param("v_init", "membrane before the first step", 0.0),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+
+class IF(_Neuron):
+    """Integrate-and-fire neuron: ``snn.lif`` with ``alpha = 1`` (NIR ``IF``).
+
+    State ``v``, ``v[-1] = v_init``.  At step t::
+
+        v'   = v[t-1] + beta * x[t] + gamma
+        s[t] = cmp(v', v_th)
+        v[t] = reset(v', s[t])        (hard / soft / none, as snn.lif)
+
+    Example::
+
+        %1 = "snn.if"(%0) {reset = "soft", v_th = 1.000000e+00 : f32} : (tensor<4xf32>) -> tensor<4xi1>
+    """
+
+    name = "snn.if"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("spikes", SpikeTensor),)
+    attributes = (
+        _param("beta", "input gain", 1.0),
+        _param("gamma", "constant drive per step", 0.0),
+        *_SPIKING_ATTRS,
+        _param("v_init", "membrane before the first step", 0.0),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+
+class CubaLIF(_Neuron):
+    """Current-based LIF neuron: a synaptic current feeding a LIF membrane (NIR ``CubaLIF``).
+
+    State ``i`` (synaptic current) and ``v`` (membrane after reset), ``i[-1] = i_init``,
+    ``v[-1] = v_init``.  At step t::
+
+        i[t] = alpha_syn * i[t-1] + beta_syn * x[t] + gamma_syn
+        v'   = alpha * v[t-1] + beta * i[t] + gamma          # uses the NEW current (as Norse)
+        s[t] = cmp(v', v_th)
+        v[t] = reset(v', s[t])        (hard / soft / none, as snn.lif; i is not reset)
+
+    Example::
+
+        %1 = "snn.cuba_lif"(%0) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32}
+               : (tensor<4xf32>) -> tensor<4xi1>
+    """
+
+    name = "snn.cuba_lif"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("spikes", SpikeTensor),)
+    attributes = (
+        _param("alpha_syn", "synaptic current decay"),
+        _param("beta_syn", "input gain of the current", 1.0),
+        _param("gamma_syn", "constant current drive per step", 0.0),
+        _param("alpha", "membrane decay"),
+        _param("beta", "current gain of the membrane", 1.0),
+        _param("gamma", "constant membrane drive per step", 0.0),
+        *_SPIKING_ATTRS,
+        _param("i_init", "current before the first step", 0.0),
+        _param("v_init", "membrane before the first step", 0.0),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+
+class LI(_Neuron):
+    """Leaky integrator (NIR ``LI``): no threshold, outputs the membrane.
+
+    State ``v``, ``v[-1] = v_init``.  At step t::
+
+        v[t] = alpha * v[t-1] + beta * x[t] + gamma ;   y[t] = v[t]
+
+    Example::
+
+        %1 = "snn.li"(%0) {alpha = 9.000000e-01 : f32, beta = 1.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    """
+
+    name = "snn.li"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("v", FloatTensor),)
+    attributes = (
+        _param("alpha", "membrane decay"),
+        _param("beta", "input gain", 1.0),
+        _param("gamma", "constant drive per step", 0.0),
+        _param("v_init", "membrane before the first step", 0.0),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+
+class CubaLI(_Neuron):
+    """Current-based leaky integrator (NIR ``CubaLI``): outputs the membrane.
+
+    State ``i``, ``v``; ``i[-1] = i_init``, ``v[-1] = v_init``.  At step t::
+
+        i[t] = alpha_syn * i[t-1] + beta_syn * x[t] + gamma_syn
+        v[t] = alpha * v[t-1] + beta * i[t] + gamma ;   y[t] = v[t]
+
+    Example::
+
+        %1 = "snn.cuba_li"(%0) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32}
+               : (tensor<4xf32>) -> tensor<4xf32>
+    """
+
+    name = "snn.cuba_li"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("v", FloatTensor),)
+    attributes = (
+        _param("alpha_syn", "synaptic current decay"),
+        _param("beta_syn", "input gain of the current", 1.0),
+        _param("gamma_syn", "constant current drive per step", 0.0),
+        _param("alpha", "membrane decay"),
+        _param("beta", "current gain of the membrane", 1.0),
+        _param("gamma", "constant membrane drive per step", 0.0),
+        _param("i_init", "current before the first step", 0.0),
+        _param("v_init", "membrane before the first step", 0.0),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+
+class Integrator(_Neuron):
+    """Perfect integrator (NIR ``I``): outputs the accumulated value.
+
+    State ``v``, ``v[-1] = v_init``.  At step t::
+
+        v[t] = v[t-1] + beta * x[t] + gamma ;   y[t] = v[t]
+
+    Example::
+
+        %1 = "snn.integrator"(%0) {beta = 1.000000e+00 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    """
+
+    name = "snn.integrator"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("v", FloatTensor),)
+    attributes = (
+        _param("beta", "input gain", 1.0),
+        _param("gamma", "constant drive per step", 0.0),
+        _param("v_init", "value before the first step", 0.0),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+
+class Threshold(_Neuron):
+    """Stateless threshold (NIR ``Threshold``): ``s[t] = cmp(x[t], theta)``.
+
+    ``cmp`` is ``x >= theta`` ("ge") or ``x > theta`` ("gt").  With an ``si2`` result,
+    ``s = +1`` where ``cmp(x, theta)``, ``-1`` where ``cmp(-x, theta)``, else 0.
+
+    Example::
+
+        %1 = "snn.threshold"(%0) {theta = 5.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xi1>
+    """
+
+    name = "snn.threshold"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("spikes", SpikeTensor),)
+    attributes = (
+        _param("theta", "threshold"),
+        Attr("cmp", StringAttr, default="ge", choices=COMPARISONS, doc="'ge' (>=) or 'gt' (>)"),
+    )
+    traits = frozenset({Trait.PURE})
+
+
+class Delay(OpDef):
+    """Delay by ``steps >= 1`` time steps: ``y[t] = x[t - steps]`` for ``t >= steps``, zero
+    (false for spikes) before.
+
+    State: the last ``steps`` operand values (a queue).  Being ``DELAYED``, its result at
+    step t does not depend on its operand at step t, so it may close a cycle: every
+    recurrence in a graph passes through an ``snn.delay``.
+
+    Example::
+
+        %1 = "snn.delay"(%0) {steps = 1 : i64} : (tensor<4xi1>) -> tensor<4xi1>
+    """
+
+    name = "snn.delay"
+    operands = (Operand("input", AnyTensor),)
+    results = (Result("result", AnyTensor),)
+    attributes = (
+        Attr("steps", IntegerAttr, default=1, doc="delay in time steps (>= 1)", check=lambda a: a.value >= 1,
+             check_doc="must be >= 1"),
+    )
+    traits = frozenset({Trait.DELAYED, Trait.STATEFUL})
+
+    def verify_(self) -> None:
+        if self.results[0].type != self.operands[0].type:
+            raise self.emit_error(
+                f"result type {self.results[0].type} must equal the operand type {self.operands[0].type}"
+            )
+
+
+# =========================================================================== helpers
+
+
+def find_graph(module: Operation, name: str | None = None) -> Graph:
+    """The module's single ``snn.graph``, or the one named ``name``; a diagnostic otherwise."""
+    if isinstance(module, Graph) and (name is None or module.sym_name == name):
+        return module
+    ops = module.body.ops if isinstance(module, ModuleOp) or module.regions else []
+    graphs = [op for op in ops if isinstance(op, Graph)]
+    if name is not None:
+        for g in graphs:
+            if g.sym_name == name:
+                return g
+        have = ", ".join(f"'{g.sym_name}'" for g in graphs) or "none"
+        raise error(f"no 'snn.graph' named '{name}' in the module (graphs: {have})", module.location)
+    if not graphs:
+        raise error("the module holds no 'snn.graph'", module.location)
+    if len(graphs) > 1:
+        have = ", ".join(f"'{g.sym_name}'" for g in graphs)
+        raise error(f"the module holds {len(graphs)} 'snn.graph' ops ({have}); name the one to use", module.location)
+    return graphs[0]
+
+
+OPS: tuple[type[OpDef], ...] = (
+    Graph,
+    Input,
+    Output,
+    LIF,
+    IF,
+    CubaLIF,
+    LI,
+    CubaLI,
+    Integrator,
+    Threshold,
+    Delay,
+)
+
+DIALECT = Dialect("snn", "spiking networks: graphs of one time step, neurons, delays", OPS)
+
+__all__ = [c.__name__ for c in OPS] + ["DIALECT", "OPS", "RESETS", "COMPARISONS", "find_graph"]
