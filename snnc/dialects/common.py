@@ -170,7 +170,8 @@ def weight_attr(
 
     ``element`` is the element type (default: f32 for float data, else from the dtype).
     """
-    arr = np.asarray(data)
+    # a copy: the attribute freezes its array, the caller's must stay writable
+    arr = np.array(data)
     if element is None:
         element = f32 if np.issubdtype(arr.dtype, np.floating) else element_type_of_dtype(arr.dtype)
     t = TensorType(tuple(arr.shape), element)

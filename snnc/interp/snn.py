@@ -1,0 +1,181 @@
+"""Reference kernels of the ``snn`` dialect: neurons, threshold, delay.
+
+Neuron state is a dict of arrays ``[B, *shape]`` in the run's float dtype: ``{"v"}`` for
+``snn.lif``/``snn.if``/``snn.li``/``snn.integrator``, ``{"i", "v"}`` for the current-based
+neurons; ``v`` is the membrane AFTER the reset.  ``snn.delay`` keeps a tuple of the last
+``steps`` operand values (oldest first).  ``snn.input``/``snn.output`` are handled by the
+driver (:func:`snnc.interp.core.run_graph`); ``snn.output`` has a no-op kernel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..dialects.common import param_array
+from ..ir.core import Operation
+from ..ir.types import TensorType, si2
+from .core import RunContext, kernel, stateful_kernel
+
+State = dict[str, np.ndarray]
+
+
+def _params(op: Operation, names: tuple[str, ...], ctx: RunContext) -> dict[str, np.ndarray]:
+    cache = ctx.extra.setdefault("snn.param_cache", {})
+    key = id(op)
+    if key not in cache:
+        cache[key] = {n: param_array(op, n, ctx.float_dtype) for n in names}
+    return cache[key]
+
+
+def _shape(op: Operation) -> tuple[int, ...]:
+    t = op.results[0].type
+    assert isinstance(t, TensorType)
+    return tuple(t.shape)
+
+
+def _full(op: Operation, value: np.ndarray, ctx: RunContext) -> np.ndarray:
+    """``value`` broadcast to ``[B, *shape]`` as a fresh array."""
+    return np.array(np.broadcast_to(value, (ctx.batch, *_shape(op))), dtype=ctx.float_dtype)
+
+
+def _x(inputs: list[np.ndarray], ctx: RunContext) -> np.ndarray:
+    return inputs[0].astype(ctx.float_dtype, copy=False)
+
+
+def fire(op: Operation, v: np.ndarray, v_th: np.ndarray, ctx: RunContext) -> np.ndarray:
+    """Spikes of membrane ``v``: bool for ``i1`` results, int8 -1/0/+1 for ``si2``."""
+    strict = op.attr("cmp") == "gt"  # type: ignore[attr-defined]
+    cmp = np.greater if strict else np.greater_equal
+    pos = cmp(v, v_th)
+    if op.results[0].type.element == si2:  # type: ignore[attr-defined]
+        neg = cmp(-v, v_th)
+        return pos.astype(np.int8) - neg.astype(np.int8)
+    return pos
+
+
+def reset(op: Operation, v: np.ndarray, s: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
+    """Membrane after the reset chosen by the op's ``reset`` attribute."""
+    mode = op.attr("reset")  # type: ignore[attr-defined]
+    if mode == "none":
+        return v
+    if mode == "soft":
+        return v - s.astype(v.dtype) * p["v_th"]
+    fired = s != 0
+    return np.where(fired, p["v_reset"].astype(v.dtype), v)
+
+
+_SPIKE = ("v_th", "v_reset")
+
+
+class _Neuron:
+    params: tuple[str, ...] = ()
+    state_init: tuple[tuple[str, str], ...] = (("v", "v_init"),)
+
+    def init(self, op: Operation, ctx: RunContext) -> State:
+        p = _params(op, self.params, ctx)
+        return {name: _full(op, p[init], ctx) for name, init in self.state_init}
+
+
+@stateful_kernel("snn.lif")
+class LIF(_Neuron):
+    params = ("alpha", "beta", "gamma", *_SPIKE, "v_init")
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: State, ctx: RunContext) -> tuple[list[np.ndarray], State]:
+        p = _params(op, self.params, ctx)
+        v = p["alpha"] * state["v"] + p["beta"] * _x(inputs, ctx) + p["gamma"]
+        s = fire(op, v, p["v_th"], ctx)
+        return [s], {"v": reset(op, v, s, p)}
+
+
+@stateful_kernel("snn.if")
+class IF(_Neuron):
+    params = ("beta", "gamma", *_SPIKE, "v_init")
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: State, ctx: RunContext) -> tuple[list[np.ndarray], State]:
+        p = _params(op, self.params, ctx)
+        v = state["v"] + p["beta"] * _x(inputs, ctx) + p["gamma"]
+        s = fire(op, v, p["v_th"], ctx)
+        return [s], {"v": reset(op, v, s, p)}
+
+
+@stateful_kernel("snn.cuba_lif")
+class CubaLIF(_Neuron):
+    params = ("alpha_syn", "beta_syn", "gamma_syn", "alpha", "beta", "gamma", *_SPIKE, "i_init", "v_init")
+    state_init = (("i", "i_init"), ("v", "v_init"))
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: State, ctx: RunContext) -> tuple[list[np.ndarray], State]:
+        p = _params(op, self.params, ctx)
+        i = p["alpha_syn"] * state["i"] + p["beta_syn"] * _x(inputs, ctx) + p["gamma_syn"]
+        v = p["alpha"] * state["v"] + p["beta"] * i + p["gamma"]
+        s = fire(op, v, p["v_th"], ctx)
+        return [s], {"i": i, "v": reset(op, v, s, p)}
+
+
+@stateful_kernel("snn.li")
+class LI(_Neuron):
+    params = ("alpha", "beta", "gamma", "v_init")
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: State, ctx: RunContext) -> tuple[list[np.ndarray], State]:
+        p = _params(op, self.params, ctx)
+        v = p["alpha"] * state["v"] + p["beta"] * _x(inputs, ctx) + p["gamma"]
+        return [v], {"v": v}
+
+
+@stateful_kernel("snn.cuba_li")
+class CubaLI(_Neuron):
+    params = ("alpha_syn", "beta_syn", "gamma_syn", "alpha", "beta", "gamma", "i_init", "v_init")
+    state_init = (("i", "i_init"), ("v", "v_init"))
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: State, ctx: RunContext) -> tuple[list[np.ndarray], State]:
+        p = _params(op, self.params, ctx)
+        i = p["alpha_syn"] * state["i"] + p["beta_syn"] * _x(inputs, ctx) + p["gamma_syn"]
+        v = p["alpha"] * state["v"] + p["beta"] * i + p["gamma"]
+        return [v], {"i": i, "v": v}
+
+
+@stateful_kernel("snn.integrator")
+class Integrator(_Neuron):
+    params = ("beta", "gamma", "v_init")
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: State, ctx: RunContext) -> tuple[list[np.ndarray], State]:
+        p = _params(op, self.params, ctx)
+        v = state["v"] + p["beta"] * _x(inputs, ctx) + p["gamma"]
+        return [v], {"v": v}
+
+
+@kernel("snn.threshold")
+def threshold(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    p = _params(op, ("theta",), ctx)
+    return [fire(op, _x(inputs, ctx), p["theta"], ctx)]
+
+
+@stateful_kernel("snn.delay")
+class Delay:
+    """A queue of the last ``steps`` operand values; reads the oldest."""
+
+    def init(self, op: Operation, ctx: RunContext) -> tuple[np.ndarray, ...]:
+        t = op.results[0].type
+        zero = np.zeros((ctx.batch, *_shape(op)), dtype=ctx.array_dtype(t))
+        return tuple(zero for _ in range(int(op.attr("steps"))))  # type: ignore[attr-defined]
+
+    def read(self, op: Operation, state: tuple[np.ndarray, ...], ctx: RunContext) -> list[np.ndarray]:
+        return [state[0]]
+
+    def step(
+        self, op: Operation, inputs: list[np.ndarray], state: tuple[np.ndarray, ...], ctx: RunContext
+    ) -> tuple[None, tuple[np.ndarray, ...]]:
+        return None, (*state[1:], inputs[0])
+
+
+@kernel("snn.output")
+def output(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    return []
+
+
+@kernel("snn.input")
+def input_(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    # The driver binds graph inputs itself; this kernel only declares that they have semantics.
+    raise RuntimeError("internal error: snn.input is bound by run_graph, not evaluated")
+
+
+__all__ = ["fire", "reset"]
