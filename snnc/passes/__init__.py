@@ -1,0 +1,19 @@
+"""Passes over the snnc IR: the pass manager and one module per pass.
+
+Importing this package registers every pass (``Pass.registry``); the pipeline parser
+(:func:`parse_pipeline`) and ``snnc opt --pass-pipeline=...`` look passes up there.
+"""
+
+from .canonicalize import Canonicalize
+from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
+
+__all__ = [
+    "Canonicalize",
+    "Pass",
+    "PassManager",
+    "PassOption",
+    "PassTiming",
+    "parse_pipeline",
+    "pipeline_to_text",
+    "write_timing_report",
+]
