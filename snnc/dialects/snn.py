@@ -129,6 +129,8 @@ class Graph(OpDef):
             indices: dict[int, Operation] = {}
             for op in ops:
                 n, i = str(op.attr("name")), int(op.attr("index"))
+                if i < 0:
+                    raise op.emit_error(f"index must be >= 0, got {i}")
                 if n in names:
                     raise op.emit_error(f"duplicate {kind} name '{n}' in graph '{self.sym_name}'")
                 if i in indices:
