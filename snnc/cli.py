@@ -1,26 +1,253 @@
-"""The ``snnc`` command (Typer).  The only place that wires frontends, passes and backends."""
+"""The ``snnc`` command (Typer).  The only place, with :mod:`snnc.driver`, that wires
+frontends, passes and backends together.
+
+Exit codes (documented in docs/cli.md):
+
+* ``0``  success;
+* ``1``  a diagnostic: bad input (file missing or malformed, invalid IR, bad pipeline,
+  wrong input shape...), rendered to stderr as ``file:line:col: error: ...`` with the
+  source line and a caret;
+* ``2``  a usage error (unknown command or option, missing argument), from Typer;
+* ``70`` an internal compiler error (a bug in snnc: an exception that is not a
+  diagnostic), reported as ``internal compiler error: ...`` with a hint; set
+  ``SNNC_TRACEBACK=1`` to get the Python traceback.  70 is ``EX_SOFTWARE`` of BSD's
+  sysexits.h.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from . import __version__
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="snnc: a compiler for spiking neural networks.")
+EXIT_OK = 0
+EXIT_DIAGNOSTIC = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="snnc: a compiler for spiking neural networks (NIR / MLIR in; IR, NIR, simulation out).",
+)
+
+
+class Discretization(StrEnum):
+    euler = "euler"
+    exact = "exact"
+
+
+class FloatDType(StrEnum):
+    float32 = "float32"
+    float64 = "float64"
+
+
+DtOption = Annotated[
+    float | None,
+    typer.Option("--dt", help="Time step in seconds for NIR input (default: the file's metadata, else the NIR frontend's default).", min=0.0),
+]
+DiscOption = Annotated[
+    Discretization,
+    typer.Option("--discretization", help="How NIR's continuous-time neurons become discrete steps (NIR input only)."),
+]
 
 
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"snnc {__version__}")
-        raise typer.Exit(0)
+        raise typer.Exit(EXIT_OK)
 
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """snnc: a compiler for spiking neural networks."""
 
 
+@contextlib.contextmanager
+def _diagnostics(sources: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """Turn DiagnosticErrors into exit 1 and other exceptions into exit 70."""
+    from .ir.diagnostics import SnncError
+
+    texts: dict[str, str] = {} if sources is None else sources
+    try:
+        yield texts
+    except (typer.Exit, typer.Abort, SystemExit):
+        raise
+    except SnncError as e:
+        typer.echo(e.render(texts), err=True)
+        raise typer.Exit(EXIT_DIAGNOSTIC) from None
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        raise typer.Exit(130) from None
+    except Exception as e:  # an snnc bug: never show a bare traceback to users
+        typer.echo(f"internal compiler error: {type(e).__name__}: {e}", err=True)
+        typer.echo(
+            "hint: this is a bug in snnc, not in your input; please report it with the command line and input files"
+            " (set SNNC_TRACEBACK=1 to print the Python traceback)",
+            err=True,
+        )
+        if os.environ.get("SNNC_TRACEBACK"):
+            traceback.print_exc(file=sys.stderr)
+        raise typer.Exit(EXIT_INTERNAL) from None
+
+
+def _load(path: Path, dt: float | None, discretization: Discretization, texts: dict[str, str]):
+    from .driver import Sources, load_module
+
+    src = Sources(texts)
+    return load_module(path, dt=dt, discretization=discretization.value, sources=src)
+
+
+def _emit_text(text: str, output: Path | None) -> None:
+    from .driver import write_text
+
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        write_text(output, text)
+
+
+@app.command("import")
+def import_cmd(
+    model: Annotated[Path, typer.Argument(help="The NIR graph (.nir) to import.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the MLIR text here (default: stdout).")] = None,
+    dt: DtOption = None,
+    discretization: DiscOption = Discretization.euler,
+    locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
+) -> None:
+    """Import a NIR graph and print it as snnc IR (MLIR generic form), verified."""
+    with _diagnostics() as texts:
+        from .ir.printer import print_module
+
+        module = _load(model, dt, discretization, texts)
+        _emit_text(print_module(module, locations=locations), output)
+
+
+@app.command("opt")
+def opt_cmd(
+    model: Annotated[Path, typer.Argument(help="The module to transform (.mlir, or .nir with --dt).")],
+    pass_pipeline: Annotated[
+        str,
+        typer.Option("--pass-pipeline", "-p", help="Passes to run, e.g. 'canonicalize' or 'builtin.module(canonicalize{fold=false})'."),
+    ] = "",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the result here (default: stdout).")] = None,
+    print_ir_after_all: Annotated[
+        bool, typer.Option("--print-ir-after-all", help="Print the IR to stderr after every pass.")
+    ] = False,
+    timing: Annotated[bool, typer.Option("--timing", help="Print a per-pass timing table to stderr.")] = False,
+    dt: DtOption = None,
+    discretization: DiscOption = Discretization.euler,
+    locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
+) -> None:
+    """Parse and verify a module, run a pass pipeline (verifying after every pass), print it."""
+    with _diagnostics() as texts:
+        from .ir.printer import print_module
+        from .passes import PassManager, parse_pipeline, write_timing_report
+        from .passes.manager import PIPELINE_FILE
+
+        texts[PIPELINE_FILE] = pass_pipeline
+        passes = parse_pipeline(pass_pipeline)  # before reading the model: cheap errors first
+        module = _load(model, dt, discretization, texts)
+        pm = PassManager(passes, print_ir_after_all=print_ir_after_all)
+        pm.run(module)
+        if timing:
+            write_timing_report(pm.timings)
+        _emit_text(print_module(module, locations=locations), output)
+
+
+@app.command("run")
+def run_cmd(
+    model: Annotated[Path, typer.Argument(help="The module to run (.mlir, or .nir with --dt).")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", "-i", help="Inputs: .npy [T, *shape] for a one-input graph, or .npz keyed by input name."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write outputs: .npy (one graph output) or .npz keyed by output name, each [T, *shape]."),
+    ] = None,
+    dtype: Annotated[FloatDType, typer.Option("--dtype", help="Float precision of the interpreter.")] = FloatDType.float64,
+    dt: DtOption = None,
+    discretization: DiscOption = Discretization.euler,
+) -> None:
+    """Interpret a graph for T steps (T = the inputs' first axis); save or summarise its outputs."""
+    with _diagnostics() as texts:
+        import numpy as np
+
+        from .driver import graph_input_names, load_inputs, run_module, save_outputs, summarize_outputs
+
+        module = _load(model, dt, discretization, texts)
+        inputs = load_inputs(input, graph_input_names(module))
+        outputs = run_module(module, inputs, dtype=np.dtype(dtype.value))
+        if output is None:
+            sys.stdout.write(summarize_outputs(outputs))
+        else:
+            save_outputs(output, outputs)
+
+
+@app.command("export-nir")
+def export_nir_cmd(
+    model: Annotated[Path, typer.Argument(help="The module to export (.mlir, or .nir).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The NIR file to write.")],
+    dt: DtOption = None,
+    discretization: DiscOption = Discretization.euler,
+) -> None:
+    """Export a module's snn.graph to a NIR graph (.nir, HDF5)."""
+    with _diagnostics() as texts:
+        from .driver import write_nir_file
+
+        module = _load(model, dt, discretization, texts)
+        write_nir_file(module, output, dt=dt)
+
+
+@app.command("irdl")
+def irdl_cmd(
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the IRDL here (default: stdout).")] = None,
+    no_region_ops: Annotated[
+        bool,
+        typer.Option("--no-region-ops", help="Leave out ops with regions (snn.graph); see docs/cli.md for why."),
+    ] = False,
+) -> None:
+    """Print IRDL definitions of the snnc dialects, generated from the op classes."""
+    with _diagnostics():
+        from .ir.irdl import generate_irdl
+
+        _emit_text(generate_irdl(include_region_ops=not no_region_ops), output)
+
+
+@app.command("passes")
+def passes_cmd() -> None:
+    """List the registered passes and their options."""
+    with _diagnostics():
+        from .passes import Pass
+
+        for name in sorted(Pass.registry):
+            cls = Pass.registry[name]
+            typer.echo(f"{name}: {cls.summary()}")
+            for o in cls.options():
+                default = o.default if not isinstance(o.default, bool) else str(o.default).lower()
+                typer.echo(f"  {o.name}={o.type_name} (default {default}){': ' + o.help if o.help else ''}")
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
