@@ -284,7 +284,9 @@ class Conv2d(_ConvBase):
 
 
 class BatchNorm(OpDef):
-    """Batch normalisation in inference form over channel axis 0::
+    """Batch normalisation in inference form over channel axis 0.
+
+    ::
 
         y[c, ...] = (x[c, ...] - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
 
@@ -467,7 +469,9 @@ class _Pool2d(OpDef):
 
 
 class SumPool2d(_Pool2d):
-    """Sum over windows (NIR ``SumPool2d``), zero padding::
+    """Sum over 2-d windows (NIR ``SumPool2d``), zero padding.
+
+    ::
 
         y[c, i, j] = sum_{p < kh, q < kw} xpad[c, i*sh + p, j*sw + q]
 
@@ -483,8 +487,9 @@ class SumPool2d(_Pool2d):
 
 
 class AvgPool2d(_Pool2d):
-    """Mean over windows, zero padding counted in the divisor (torch's ``avg_pool2d`` with
-    ``count_include_pad=True``, NIR ``AvgPool2d``)::
+    """Mean over 2-d windows, zero padding counted in the divisor.
+
+    As torch's ``avg_pool2d`` with ``count_include_pad=True`` (NIR ``AvgPool2d``)::
 
         y[c, i, j] = (1 / (kh*kw)) * sum_{p < kh, q < kw} xpad[c, i*sh + p, j*sw + q]
 
@@ -500,8 +505,10 @@ class AvgPool2d(_Pool2d):
 
 
 class MaxPool2d(_Pool2d):
-    """Maximum over windows; padding is ``-inf`` (never selected) and may be at most half
-    the kernel size (torch's rule)::
+    """Maximum over 2-d windows.
+
+    Padding is ``-inf`` (never selected) and may be at most half the kernel size
+    (torch's rule)::
 
         y[c, i, j] = max_{p < kh, q < kw} xpad[c, i*sh + p, j*sw + q]
 
@@ -517,8 +524,10 @@ class MaxPool2d(_Pool2d):
 
 
 class Flatten(OpDef):
-    """Merge the per-sample axes ``start_dim..end_dim`` (inclusive, negative counts from the
-    end) into one, in row-major order (torch's ``flatten`` without the batch axis).
+    """Merge the per-sample axes ``start_dim..end_dim`` into one (row-major order).
+
+    Both ends are inclusive; negative values count from the end (torch's ``flatten``
+    without the batch axis).
 
     ``[2, 3, 4]`` with ``start_dim = 0, end_dim = -1`` becomes ``[24]``; with
     ``start_dim = 1`` it becomes ``[2, 12]``.  Element type is kept.
@@ -580,8 +589,9 @@ class Reshape(OpDef):
 
 
 class Transpose(OpDef):
-    """Permute the per-sample axes: ``result.shape[i] = input.shape[perm[i]]``
-    (numpy's ``transpose(x, perm)``).
+    """Permute the per-sample axes: ``result.shape[i] = input.shape[perm[i]]``.
+
+    As numpy's ``transpose(x, perm)``.
 
     Example::
 

@@ -59,7 +59,10 @@ def _shape(v) -> tuple[int, ...]:
 
 
 class _Neuron(OpDef):
-    """Common verifier: result shape = input shape, every parameter broadcasts to it."""
+    """Base of the neurons.
+
+    Common verifier: result shape = input shape, every parameter broadcasts to it.
+    """
 
     def verify_(self) -> None:
         x = _shape(self.operands[0])
@@ -156,8 +159,9 @@ def _check_in_graph(op: OpDef) -> None:
 
 
 class Input(OpDef):
-    """Graph input number ``index`` (``0..n-1``), named ``name``: at step t its result is
-    the t-th slice of that input's data (``[T, *shape]``).
+    """Graph input number ``index`` (``0..n-1``), named ``name``.
+
+    At step t its result is the t-th slice of that input's data (``[T, *shape]``).
 
     Example::
 
@@ -182,8 +186,9 @@ class Input(OpDef):
 
 
 class Output(OpDef):
-    """Graph output number ``index``, named ``name``: its operand at every step is recorded
-    (the run returns ``[T, *shape]`` per output).
+    """Graph output number ``index``, named ``name``.
+
+    Its operand at every step is recorded (the run returns ``[T, *shape]`` per output).
 
     Example::
 
@@ -227,7 +232,7 @@ class LIF(_Neuron):
 
     NIR's ``tau dv/dt = (v_leak - v) + r I`` with forward Euler step ``dt`` gives
     ``alpha = 1 - dt/tau``, ``beta = r dt/tau``, ``gamma = v_leak dt/tau``.  SpikingJelly's
-    LIF (tau, decay_input) is ``alpha = 1 - 1/tau, beta = 1/tau``; Q-SNN's is
+    LIF (tau, decay_input) is ``alpha = 1 - 1/tau, beta = 1/tau, gamma = v_reset/tau``; Q-SNN's is
     ``alpha = 0.5, beta = 1, cmp = "gt"``.
 
     Example::
@@ -408,8 +413,9 @@ class Threshold(_Neuron):
 
 
 class Delay(OpDef):
-    """Delay by ``steps >= 1`` time steps: ``y[t] = x[t - steps]`` for ``t >= steps``, zero
-    (false for spikes) before.
+    """Delay by ``steps >= 1`` time steps: ``y[t] = x[t - steps]``, zero before.
+
+    For ``t < steps`` the result is zero (false for spikes).
 
     State: the last ``steps`` operand values (a queue).  Being ``DELAYED``, its result at
     step t does not depend on its operand at step t, so it may close a cycle: every
