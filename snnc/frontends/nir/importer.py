@@ -79,14 +79,16 @@ def import_nir(
     source: str | os.PathLike[str] | nir.NIRGraph,
     *,
     dt: float | None = None,
-    discretization: str = "euler",
+    discretization: str | None = None,
 ) -> ModuleOp:
     """Import a NIR graph (a ``.nir`` file or a ``nir.NIRGraph``) as a module holding one
     ``snn.graph`` named ``main``.
 
     ``dt`` (seconds) precedence: the ``dt`` argument, else ``graph.metadata["dt"]``, else
     :data:`DEFAULT_DT`.  ``discretization`` is ``"euler"`` (forward Euler, as Norse) or
-    ``"exact"`` (exponential).  The module is verified before it is returned.
+    ``"exact"`` (exponential); None means ``graph.metadata["discretization"]`` (what
+    :func:`export_nir` records) else ``"euler"``.  The module is verified before it is
+    returned.
     """
     if isinstance(source, nir.NIRGraph):
         fname = "<NIRGraph>"
@@ -118,7 +120,10 @@ def resolve_dt(graph: nir.NIRGraph, dt: float | None, fname: str) -> float:
 
 
 class _Importer:
-    def __init__(self, fname: str, graph: nir.NIRGraph, dt: float | None, scheme: str) -> None:
+    def __init__(self, fname: str, graph: nir.NIRGraph, dt: float | None, scheme: str | None) -> None:
+        if scheme is None:
+            meta = graph.metadata if isinstance(graph.metadata, dict) else {}
+            scheme = str(meta.get("discretization", "euler"))
         if scheme not in discretize.SCHEMES:
             raise error(f"unknown discretization '{scheme}' (expected one of {', '.join(discretize.SCHEMES)})",
                         FileLoc(fname))
