@@ -1,0 +1,280 @@
+// snnc reference LIF core (Verilog-2005).
+//
+// Implements exactly the integer neuron semantics of snnc (docs/rtl.md, "integer semantics"):
+//   acc[n]  = sat_A(acc[n] +/- w[a][n])           for each input event a, in arrival order
+//   leak    = (k == 0) ? 0 : v >>> k               arithmetic shift, k = leak_shift[n]
+//   v'      = sat_N(v - leak + acc[n] + bias[n])
+//   s       = cmp_gt ? v' > v_th : v' >= v_th      (ternary neurons: s = -1 if v' <= -v_th)
+//   v       = reset none: v' | hard: s ? v_reset : v' | soft: s ? sat_N(v' -/+ v_th) : v'
+//
+// Event-driven datapath, one synapse per clock:
+//   input FIFO of {sign, axon} -> weight row read (N_NEURONS words, sync-read RAM) ->
+//   saturating accumulate into acc RAM.  A `step` pulse closes the time step: the FIFO
+//   is drained, then the neuron update runs over the neurons (one per clock, 2-stage
+//   pipeline) and pushes the index of every firing neuron on the output stream.
+//
+// Memory images ($readmemh, optional; the same memories can be written at run time
+// through the cfg_* ports):
+//   WEIGHT_FILE: N_AXONS*N_NEURONS words of WEIGHT_BITS, address a*N_NEURONS + n,
+//                two's complement.
+//   PARAM_FILE : N_NEURONS words of PB bits, fields from bit 0 upwards:
+//                v_th[MEM_BITS], v_reset[MEM_BITS], bias[MEM_BITS], leak_shift[SB],
+//                reset_mode[2] (0 none, 1 hard, 2 soft, 3 = none), cmp_gt[1], ternary[1].
+`timescale 1ns / 1ps
+`default_nettype none
+
+module snnc_lif_core #(
+    parameter integer N_NEURONS   = 16,
+    parameter integer N_AXONS     = 16,
+    parameter integer WEIGHT_BITS = 4,
+    parameter integer MEM_BITS    = 12,
+    parameter integer ACC_BITS    = 16,
+    parameter integer FIFO_DEPTH  = 16,   // power of two, >= 2
+    parameter         WEIGHT_FILE = "",
+    parameter         PARAM_FILE  = "",
+    // derived widths (do not override)
+    parameter integer NB  = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1,
+    parameter integer AB  = (N_AXONS > 1) ? $clog2(N_AXONS) : 1,
+    parameter integer WAB = (N_AXONS * N_NEURONS > 1) ? $clog2(N_AXONS * N_NEURONS) : 1,
+    parameter integer SB  = $clog2(MEM_BITS),
+    parameter integer PB  = 3 * MEM_BITS + SB + 4
+) (
+    input  wire                   clk,
+    input  wire                   rst,          // synchronous, active high
+    // input events
+    input  wire                   in_valid,
+    output wire                   in_ready,
+    input  wire [AB-1:0]          in_axon,
+    input  wire                   in_sign,      // 1: the event subtracts the weight (ternary -1)
+    // time step control
+    input  wire                   step,         // pulse while idle: no more events for this step
+    output wire                   idle,
+    output reg                    step_done,    // one-cycle pulse at the end of the update phase
+    // output spikes
+    output reg                    out_valid,
+    input  wire                   out_ready,
+    output reg  [NB-1:0]          out_neuron,
+    output reg                    out_sign,     // 1: the spike is -1 (ternary neuron)
+    // run-time configuration (tie to 0 when the memory images are used)
+    input  wire                   cfg_w_we,
+    input  wire [WAB-1:0]         cfg_w_addr,
+    input  wire [WEIGHT_BITS-1:0] cfg_w_data,
+    input  wire                   cfg_p_we,
+    input  wire [NB-1:0]          cfg_p_addr,
+    input  wire [PB-1:0]          cfg_p_data
+);
+    localparam integer FAB = $clog2(FIFO_DEPTH);
+    localparam integer XB  = ((MEM_BITS > ACC_BITS) ? MEM_BITS : ACC_BITS) + 2;
+
+    localparam [2:0] S_CLEAR = 3'd0, S_IDLE = 3'd1, S_DRAIN = 3'd2, S_UPDATE = 3'd3, S_FLUSH = 3'd4;
+
+    // ------------------------------------------------------------------ memories
+    reg [WEIGHT_BITS-1:0] wmem [0:N_AXONS*N_NEURONS-1];
+    reg [PB-1:0]          pmem [0:N_NEURONS-1];
+    reg [MEM_BITS-1:0]    vmem [0:N_NEURONS-1];
+    reg [ACC_BITS-1:0]    amem [0:N_NEURONS-1];
+    reg [AB:0]            fifo [0:FIFO_DEPTH-1];
+
+    generate
+        if (WEIGHT_FILE != "") begin : g_wload
+            initial $readmemh(WEIGHT_FILE, wmem);
+        end
+        if (PARAM_FILE != "") begin : g_pload
+            initial $readmemh(PARAM_FILE, pmem);
+        end
+    endgenerate
+
+    always @(posedge clk) if (cfg_w_we) wmem[cfg_w_addr] <= cfg_w_data;
+    always @(posedge clk) if (cfg_p_we) pmem[cfg_p_addr] <= cfg_p_data;
+
+    reg [2:0] state;
+    reg [NB-1:0] cnt;          // clear / update issue counter
+    reg issued_all;            // update phase: every neuron issued
+
+    // ------------------------------------------------------------------ input FIFO
+    reg [FAB:0] f_wr, f_rd;
+    wire f_empty = (f_wr == f_rd);
+    wire f_full  = (f_wr[FAB-1:0] == f_rd[FAB-1:0]) && (f_wr[FAB] != f_rd[FAB]);
+    assign in_ready = !f_full;
+    wire f_push = in_valid && !f_full;
+    wire [AB:0] f_head = fifo[f_rd[FAB-1:0]];
+    always @(posedge clk) if (f_push) fifo[f_wr[FAB-1:0]] <= {in_sign, in_axon};
+
+    // ------------------------------------------------------------------ accumulate, stage 0: issue
+    reg ev_active, ev_sign;
+    reg [NB-1:0] ev_n;
+    reg [WAB-1:0] w_addr;
+    wire acc_phase = (state == S_IDLE) || (state == S_DRAIN);
+    wire ev_last = ev_active && (ev_n == N_NEURONS[NB-1:0] - 1'b1);
+    wire f_pop = acc_phase && !f_empty && (!ev_active || ev_last);
+
+    /* verilator lint_off WIDTH */
+    wire [WAB-1:0] row_base = f_head[AB-1:0] * N_NEURONS;
+    /* verilator lint_on WIDTH */
+
+    always @(posedge clk) begin
+        if (rst) begin
+            f_wr <= 0;
+            f_rd <= 0;
+            ev_active <= 1'b0;
+        end else begin
+            if (f_push) f_wr <= f_wr + 1'b1;
+            if (f_pop) f_rd <= f_rd + 1'b1;
+            if (ev_active) begin
+                ev_n <= ev_n + 1'b1;
+                w_addr <= w_addr + 1'b1;
+                if (ev_last) ev_active <= 1'b0;
+            end
+            if (f_pop) begin
+                ev_active <= 1'b1;
+                ev_sign <= f_head[AB];
+                ev_n <= 0;
+                w_addr <= row_base;
+            end
+        end
+    end
+
+    // ------------------------------------------------------------------ accumulate, stage 1: add
+    reg a1_valid, a1_sign;
+    reg [NB-1:0] a1_n;
+    reg [WEIGHT_BITS-1:0] w_q;
+    always @(posedge clk) begin
+        a1_valid <= ev_active && !rst;
+        a1_n <= ev_n;
+        a1_sign <= ev_sign;
+        if (ev_active) w_q <= wmem[w_addr];
+    end
+
+    // ------------------------------------------------------------------ update, stage 0: issue
+    reg u1_valid;
+    reg [NB-1:0] u1_n;
+    reg [PB-1:0] p_q;
+    wire u_stall;
+    wire u_issue = (state == S_UPDATE) && !issued_all && !u_stall;
+    always @(posedge clk) if (u_issue) p_q <= pmem[cnt];
+
+    // ------------------------------------------------------------------ shared state read port
+    wire [NB-1:0] s_addr = (state == S_UPDATE) ? u1_n : a1_n;
+    wire signed [ACC_BITS-1:0] acc_rd = amem[s_addr];
+    wire signed [MEM_BITS-1:0] v_old  = vmem[u1_n];
+
+    // saturating accumulate (ACC_BITS + 1 bits, then clamp)
+    wire signed [ACC_BITS:0] w_ext = {{(ACC_BITS + 1 - WEIGHT_BITS){w_q[WEIGHT_BITS-1]}}, w_q};
+    wire signed [ACC_BITS:0] acc_x = {acc_rd[ACC_BITS-1], acc_rd};
+    wire signed [ACC_BITS:0] acc_sum = a1_sign ? (acc_x - w_ext) : (acc_x + w_ext);
+    wire acc_ovf = (acc_sum[ACC_BITS] != acc_sum[ACC_BITS-1]);
+    wire [ACC_BITS-1:0] acc_sat = acc_ovf ? {acc_sum[ACC_BITS], {(ACC_BITS - 1){~acc_sum[ACC_BITS]}}}
+                                          : acc_sum[ACC_BITS-1:0];
+
+    // ------------------------------------------------------------------ update, stage 1: neuron
+    wire signed [MEM_BITS-1:0] p_vth    = p_q[MEM_BITS-1:0];
+    wire signed [MEM_BITS-1:0] p_vreset = p_q[2*MEM_BITS-1:MEM_BITS];
+    wire signed [MEM_BITS-1:0] p_bias   = p_q[3*MEM_BITS-1:2*MEM_BITS];
+    wire [SB-1:0] p_k    = p_q[3*MEM_BITS +: SB];
+    wire [1:0]    p_rm   = p_q[3*MEM_BITS + SB +: 2];
+    wire          p_gt   = p_q[3*MEM_BITS + SB + 2];
+    wire          p_tern = p_q[3*MEM_BITS + SB + 3];
+
+    wire signed [MEM_BITS-1:0] v_shr = v_old >>> p_k;
+    wire signed [MEM_BITS-1:0] leak  = (p_k == {SB{1'b0}}) ? {MEM_BITS{1'b0}} : v_shr;
+    wire signed [XB-1:0] v_sum = $signed({{(XB - MEM_BITS){v_old[MEM_BITS-1]}}, v_old})
+                               - $signed({{(XB - MEM_BITS){leak[MEM_BITS-1]}}, leak})
+                               + $signed({{(XB - ACC_BITS){acc_rd[ACC_BITS-1]}}, acc_rd})
+                               + $signed({{(XB - MEM_BITS){p_bias[MEM_BITS-1]}}, p_bias});
+    wire v_ovf = (v_sum[XB-1:MEM_BITS-1] != {(XB - MEM_BITS + 1){v_sum[XB-1]}});
+    wire signed [MEM_BITS-1:0] v_p = v_ovf ? {v_sum[XB-1], {(MEM_BITS - 1){~v_sum[XB-1]}}}
+                                           : v_sum[MEM_BITS-1:0];
+
+    wire signed [MEM_BITS:0] vp_x  = {v_p[MEM_BITS-1], v_p};
+    wire signed [MEM_BITS:0] vth_x = {p_vth[MEM_BITS-1], p_vth};
+    wire fire_pos = p_gt ? (v_p > p_vth) : (v_p >= p_vth);
+    wire fire_neg = p_tern && !fire_pos && (vp_x <= -vth_x);
+    wire fire = fire_pos || fire_neg;
+
+    wire signed [MEM_BITS:0] v_soft = fire_neg ? (vp_x + vth_x) : (vp_x - vth_x);
+    wire soft_ovf = (v_soft[MEM_BITS] != v_soft[MEM_BITS-1]);
+    wire [MEM_BITS-1:0] v_soft_sat = soft_ovf ? {v_soft[MEM_BITS], {(MEM_BITS - 1){~v_soft[MEM_BITS]}}}
+                                              : v_soft[MEM_BITS-1:0];
+    reg [MEM_BITS-1:0] v_next;
+    always @(*) begin
+        case (p_rm)
+            2'd1:    v_next = fire ? p_vreset : v_p;
+            2'd2:    v_next = fire ? v_soft_sat : v_p;
+            default: v_next = v_p;
+        endcase
+    end
+
+    assign u_stall = u1_valid && fire && out_valid && !out_ready;
+    wire u_commit = u1_valid && !u_stall;
+
+    // ------------------------------------------------------------------ state write ports
+    wire clearing = (state == S_CLEAR);
+    wire a_we = clearing || u_commit || a1_valid;
+    wire [NB-1:0] a_wa = clearing ? cnt : s_addr;
+    wire [ACC_BITS-1:0] a_wd = (clearing || u_commit) ? {ACC_BITS{1'b0}} : acc_sat;
+    wire v_we = clearing || u_commit;
+    wire [NB-1:0] v_wa = clearing ? cnt : u1_n;
+    wire [MEM_BITS-1:0] v_wd = clearing ? {MEM_BITS{1'b0}} : v_next;
+    always @(posedge clk) begin
+        if (a_we) amem[a_wa] <= a_wd;
+        if (v_we) vmem[v_wa] <= v_wd;
+    end
+
+    // ------------------------------------------------------------------ control
+    wire last_n = (cnt == N_NEURONS[NB-1:0] - 1'b1);
+    assign idle = (state == S_IDLE);
+
+    always @(posedge clk) begin
+        step_done <= 1'b0;
+        if (rst) begin
+            state <= S_CLEAR;
+            cnt <= 0;
+            issued_all <= 1'b0;
+            u1_valid <= 1'b0;
+            out_valid <= 1'b0;
+        end else begin
+            if (out_valid && out_ready) out_valid <= 1'b0;
+            if (u_commit && fire) begin
+                out_valid <= 1'b1;
+                out_neuron <= u1_n;
+                out_sign <= fire_neg;
+            end
+            if (!u_stall) begin
+                u1_valid <= u_issue;
+                u1_n <= cnt;
+            end
+            case (state)
+                S_CLEAR: begin
+                    cnt <= cnt + 1'b1;
+                    if (last_n) begin
+                        cnt <= 0;
+                        state <= S_IDLE;
+                    end
+                end
+                S_IDLE: if (step) state <= S_DRAIN;
+                S_DRAIN: if (f_empty && !ev_active && !a1_valid) begin
+                    state <= S_UPDATE;
+                    cnt <= 0;
+                    issued_all <= 1'b0;
+                end
+                S_UPDATE: begin
+                    if (u_issue) begin
+                        cnt <= cnt + 1'b1;
+                        if (last_n) begin
+                            cnt <= 0;
+                            issued_all <= 1'b1;
+                        end
+                    end
+                    if (issued_all && !u1_valid) state <= S_FLUSH;
+                end
+                S_FLUSH: if (!out_valid || out_ready) begin
+                    state <= S_IDLE;
+                    step_done <= 1'b1;
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+endmodule
+
+`default_nettype wire
