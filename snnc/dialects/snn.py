@@ -127,6 +127,13 @@ class Graph(OpDef):
             raise self.emit_error(f"expects one block in its region, has {len(region.blocks)}")
         if self.body.args:
             raise self.emit_error("body block takes no arguments")
+        # The graph is verified before the ops in it: check the I/O ops' own attributes
+        # first, so a missing 'index' is reported as such and not as a bad numbering.
+        from ..ir.verifier import verify_op
+
+        for op in self.body.ops:
+            if isinstance(op, (Input, Output)):
+                verify_op(op)
         for kind, ops in (("input", self.inputs()), ("output", self.outputs())):
             names: dict[str, Operation] = {}
             indices: dict[int, Operation] = {}

@@ -335,3 +335,15 @@ def test_float_param():
     assert a.value == 0.5 and str(a) == "5.000000e-01 : f32"
     v = float_param(np.array([1.0, 2.0]))
     assert v.type == t((2,), f32)
+
+
+def test_io_op_attribute_errors_reported_before_numbering():
+    m = ModuleOp.empty()
+    g = snn.Graph.build("g")
+    m.body.append(g)
+    g.body.append(snn.Input.create(result_types=[t((1,))], attributes={"name": "x"}, location=LOC))
+    with pytest.raises(DiagnosticError, match="'snn.input' op requires attribute 'index'"):
+        verify(m)
+    g.body.ops[0].set_attr("index", "zero")
+    with pytest.raises(DiagnosticError, match="'snn.input' op attribute 'index' must be IntegerAttr"):
+        verify(m)
