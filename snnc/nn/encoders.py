@@ -54,8 +54,8 @@ class TernaryEncoder(nn.Module):
     """Threshold-adaptive ternary encoder (QT-SNN; formula not published, this is our reading).
 
     A delta modulator with a per-sample adaptive threshold:
-    ``theta = theta_scale * mean(|x|)`` over each sample's features (``theta = 1`` for an
-    all-zero sample).  With the reference ``r[-1] = 0`` and ``d[t] = x[t] - r[t-1]``:
+    ``theta = theta_scale * mean(|x|)`` over each sample's features (and time steps, for a
+    sequence; ``theta = 1`` for an all-zero sample).  With the reference ``r[-1] = 0`` and ``d[t] = x[t] - r[t-1]``:
     ``s[t] = +1`` if ``d >= theta``, ``-1`` if ``d <= -theta``, else 0; ``r[t] = r[t-1] + theta*s[t]``.
     A static input is held for all ``T`` steps (``x[t] = x``); pass ``sequence=True`` to encode a
     ``[T, B, ...]`` signal.  ``theta * sum_t s[t]`` approximates the input to within ``theta``
@@ -78,7 +78,9 @@ class TernaryEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, sequence: bool = False) -> torch.Tensor:
         seq = x if sequence else x.unsqueeze(0).expand(self.time_steps, *x.shape)
-        theta = self.thresholds(seq[0] if sequence else x)
+        theta = self.thresholds(seq.movedim(0, -1) if sequence else x)
+        if sequence and seq.dim() > 1:
+            theta = theta.reshape(-1, *([1] * (seq.dim() - 2)))
         r = torch.zeros_like(seq[0])
         out = []
         for xt in seq:
