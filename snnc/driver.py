@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -53,13 +54,25 @@ def load_module(
     sources: Sources | None = None,
     verify_module: bool = True,
 ) -> ModuleOp:
-    """Read a model: NIR (``.nir``) through the NIR frontend, else MLIR text; then verify.
+    """Read a model: NIR (``.nir``) through the NIR frontend, else MLIR text (``-``: stdin);
+    then verify.
 
     ``dt`` and ``discretization`` apply to NIR input only (MLIR text already holds
     discrete-time parameters; they are ignored there).
     """
     p = Path(path)
     name = str(path)
+    if name == "-":  # MLIR text on stdin
+        text = sys.stdin.read()
+        name = "<stdin>"
+        if sources is not None:
+            sources.texts[name] = text
+        from .ir.parser import parse_module
+
+        module = parse_module(text, filename=name)
+        if verify_module:
+            verify(module)
+        return module
     if not p.exists():
         raise error(f"cannot open '{name}': no such file")
     if p.is_dir():

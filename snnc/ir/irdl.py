@@ -73,19 +73,18 @@ ATTR_BASES: dict[type[Attribute], str] = {
 
 
 class _Body:
+    """The constraint values of one ``irdl.operation``.
+
+    Every operand, result and attribute gets its OWN constraint value: in IRDL, two uses
+    of one constraint value must be satisfied by the same type (or attribute), so sharing
+    ``%0`` between an operand and a result would demand equal types.
+    """
+
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.n = 0
-        self.cache: dict[str, str] = {}
 
     def constraint(self, text: str) -> str:
-        if text not in self.cache:
-            self.cache[text] = f"%{self.n}"
-            self.lines.append(f"%{self.n} = {text}")
-            self.n += 1
-        return self.cache[text]
-
-    def fresh(self, text: str) -> str:
         name = f"%{self.n}"
         self.lines.append(f"{name} = {text}")
         self.n += 1
@@ -154,7 +153,7 @@ def _operation(cls: type[OpDef], include_regions: bool) -> list[str]:
     if optional:
         head.append("// optional attributes: " + ", ".join(d.name for d in optional))
     if cls.num_regions and include_regions:
-        regs = [b.fresh("irdl.region") for _ in range(cls.num_regions)]
+        regs = [b.constraint("irdl.region") for _ in range(cls.num_regions)]
         body.append(f"irdl.regions({', '.join(f'r{i}: {r}' for i, r in enumerate(regs))})")
     lines = [*head, f"irdl.operation @{short} {{"]
     lines += ["  " + ln for ln in b.lines + body]

@@ -219,17 +219,17 @@ VALID = """\
 BAD_TEXT = {
     # name: (text, line of the error, phrase in the first line)
     "syntax": (VALID.replace('%1 = "nn.relu"(%0)', '%1 = "nn.relu"(%0'), 4, ""),
-    "undefined-value": (VALID.replace('"nn.relu"(%0)', '"nn.relu"(%7)'), 4, "%7"),
-    "redefined-value": (VALID.replace("%1 = ", "%0 = ").replace('"snn.output"(%1)', '"snn.output"(%0)'), 4, "%0"),
-    "unknown-op": (VALID.replace('"nn.relu"', '"nn.rleu"'), 4, "nn.rleu"),
-    "type-mismatch": (VALID.replace("(tensor<3xf32>) -> tensor<3xf32>", "(tensor<4xf32>) -> tensor<3xf32>"), 4, ""),
-    "bad-attribute": (VALID.replace("index = 0 : i64, name = \"x\"", "index = \"zero\", name = \"x\""), 3, "index"),
+    "undefined-value": (VALID.replace('"nn.relu"(%0)', '"nn.relu"(%7)'), 4, "use of undefined value '%7'"),
+    "redefined-value": (VALID.replace("%1 = ", "%0 = ").replace('"snn.output"(%1)', '"snn.output"(%0)'), 4, "redefinition of SSA value '%0'"),
+    "unknown-op": (VALID.replace('"nn.relu"', '"nn.rleu"'), 4, "unknown operation 'nn.rleu'"),
+    "type-mismatch": (VALID.replace("(tensor<3xf32>) -> tensor<3xf32>", "(tensor<4xf32>) -> tensor<3xf32>"), 4, "expects different type"),
+    "bad-attribute": (VALID.replace("index = 0 : i64, name = \"x\"", "index = \"zero\", name = \"x\""), 3, "attribute 'index' must be IntegerAttr"),
     "cycle-without-delay": (
         VALID.replace('"nn.relu"(%0) : (tensor<3xf32>)', '"nn.add"(%0, %2) : (tensor<3xf32>, tensor<3xf32>)').replace(
             '    "snn.output"', '    %2 = "nn.relu"(%1) : (tensor<3xf32>) -> tensor<3xf32>\n    "snn.output"'
         ),
         4,
-        "cycle",
+        "is on a cycle that does not pass through a delay",
     ),
 }
 
