@@ -60,13 +60,10 @@ def invert_leaky(
     gamma: np.ndarray,
     dt: float,
     scheme: str,
-    v_leak_hint: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(tau, r, v_leak) such that :func:`leaky` gives back exactly (alpha, beta, gamma).
 
-    Requires ``alpha < 1`` elementwise (``alpha == 1`` has no time constant).  Where
-    ``v_leak_hint`` (e.g. the neuron's initial membrane, which the importer sets to
-    ``v_leak``) reproduces ``gamma``, it is taken as ``v_leak``."""
+    Requires ``alpha < 1`` elementwise (``alpha == 1`` has no time constant)."""
     alpha = np.asarray(alpha, dtype=np.float64)
     beta = np.broadcast_to(np.asarray(beta, dtype=np.float64), alpha.shape)
     gamma = np.broadcast_to(np.asarray(gamma, dtype=np.float64), alpha.shape)
@@ -79,9 +76,6 @@ def invert_leaky(
     one_minus = k if scheme == "euler" else 1.0 - _alpha(k, scheme)
     r = _solve(lambda x: x * one_minus, beta, beta / one_minus)
     v_leak = _solve(lambda x: x * one_minus, gamma, gamma / one_minus)
-    if v_leak_hint is not None:
-        hint = np.broadcast_to(np.asarray(v_leak_hint, dtype=np.float64), alpha.shape)
-        v_leak = np.where(hint * one_minus == gamma, hint, v_leak)
     return tau, r, v_leak
 
 

@@ -38,7 +38,7 @@ from ...ir.core import Operation, Value
 from ...ir.diagnostics import DiagnosticError, FileLoc, error
 from ...ir.types import TensorType
 from . import discretize
-from .importer import DEFAULT_DT, DT_ATTR, SCHEME_ATTR
+from .importer import DEFAULT_DT, DT_ATTR, SCHEME_ATTR, rest_potential
 
 Source = tuple[str, bool]  # (NIR node name, edge is recurrent)
 
@@ -235,15 +235,18 @@ class _Exporter:
         self.require(op, op.attr("cmp") == "gt", "cmp = 'ge' (NIR neurons fire on v > v_threshold)")  # type: ignore[attr-defined]
         return {"v_threshold": self.param(op, "v_th", shape), "v_reset": self.param(op, "v_reset", shape)}
 
-    def leaky(
-        self, op: Operation, shape: tuple[int, ...], suffix: str = "", v_leak_hint: np.ndarray | None = None
-    ) -> tuple[np.ndarray, ...]:
+    def leaky(self, op: Operation, shape: tuple[int, ...], suffix: str = "") -> tuple[np.ndarray, ...]:
         alpha = self.param(op, "alpha" + suffix, shape)
         beta = self.param(op, "beta" + suffix, shape)
         gamma = self.param(op, "gamma" + suffix, shape)
         ok = (alpha > 0) & (alpha < 1) if self.scheme == "exact" else (alpha < 1) & (alpha >= 0)
         self.require(op, bool(np.all(ok)), f"'alpha{suffix}' outside the range a positive time constant gives")
-        return discretize.invert_leaky(alpha, beta, gamma, self.dt, self.scheme, v_leak_hint)
+        return discretize.invert_leaky(alpha, beta, gamma, self.dt, self.scheme)
+
+    def check_rest(self, op: Operation, shape: tuple[int, ...]) -> None:
+        """NIR neurons start at rest: ``v_init`` must be the importer's ``gamma / (1 - alpha)``."""
+        rest = rest_potential(self.param(op, "alpha", shape), self.param(op, "gamma", shape))
+        self.check_init(op, "v_init", rest, shape, "the rest potential gamma / (1 - alpha) (= v_leak)")
 
     def check_init(self, op: Operation, name: str, expected: np.ndarray, shape: tuple[int, ...], what: str) -> None:
         init = self.param(op, name, shape)
@@ -334,6 +337,21 @@ def _sym_padding(ex: _Exporter, op: Operation, n: int) -> tuple[int, ...]:
     return tuple(lo for lo, _ in pairs)
 
 
+def _conv_padding(ex: _Exporter, op: Operation, nd: int, w: np.ndarray, stride, dil) -> Any:
+    """Symmetric padding as integers; torch's 'same' (extra zero at the end) as "same"."""
+    pad = tuple(int(x) for x in op.attr("padding"))  # type: ignore[attr-defined]
+    if len(pad) == 2 * nd:
+        pairs = [(pad[2 * i], pad[2 * i + 1]) for i in range(nd)]
+        if any(lo != hi for lo, hi in pairs):
+            same = all(
+                s == 1 and lo == d * (k - 1) // 2 and hi == d * (k - 1) - d * (k - 1) // 2
+                for (lo, hi), s, d, k in zip(pairs, stride, dil, w.shape[2:])
+            )
+            ex.require(op, same, "asymmetric padding (other than torch's 'same')")
+            return ("same",)
+    return _sym_padding(ex, op, nd)
+
+
 def _ex_conv(ex: _Exporter, op: Operation) -> Any:
     nd = 1 if op.op_name == "nn.conv1d" else 2
     w = _tensor(op, "weight")
@@ -344,12 +362,15 @@ def _ex_conv(ex: _Exporter, op: Operation) -> Any:
     shape = _in_shape(op)
     stride = tuple(int(x) for x in op.attr("stride"))  # type: ignore[attr-defined]
     dil = tuple(int(x) for x in op.attr("dilation"))  # type: ignore[attr-defined]
-    pad = _sym_padding(ex, op, nd)
+    pad = _conv_padding(ex, op, nd, w, stride, dil)
     groups = int(op.attr("groups"))  # type: ignore[attr-defined]
+    if pad == ("same",):
+        pad = ("same",) * nd
     if nd == 1:
         return nir.Conv1d(input_shape=int(shape[1]), weight=w, stride=stride[0], padding=pad[0], dilation=dil[0],
                           groups=groups, bias=b)
-    return nir.Conv2d(input_shape=(int(shape[1]), int(shape[2])), weight=w, stride=stride, padding=pad,
+    return nir.Conv2d(input_shape=(int(shape[1]), int(shape[2])), weight=w, stride=stride,
+                      padding="same" if pad[0] == "same" else pad,
                       dilation=dil, groups=groups, bias=b)
 
 
@@ -396,8 +417,8 @@ def _ex_if(ex: _Exporter, op: Operation) -> Any:
 
 def _ex_li(ex: _Exporter, op: Operation) -> Any:
     shape = _in_shape(op)
-    tau, r, v_leak = ex.leaky(op, shape, v_leak_hint=ex.param(op, "v_init", shape))
-    ex.check_init(op, "v_init", v_leak, shape, "v_leak")
+    tau, r, v_leak = ex.leaky(op, shape)
+    ex.check_rest(op, shape)
     return nir.LI(tau=tau, r=r, v_leak=v_leak)
 
 
@@ -406,8 +427,8 @@ def _ex_lif(ex: _Exporter, op: Operation) -> Any:
     alpha = ex.param(op, "alpha", shape)
     if bool(np.all(alpha == 1)):
         return _ex_if(ex, op)
-    tau, r, v_leak = ex.leaky(op, shape, v_leak_hint=ex.param(op, "v_init", shape))
-    ex.check_init(op, "v_init", v_leak, shape, "v_leak")
+    tau, r, v_leak = ex.leaky(op, shape)
+    ex.check_rest(op, shape)
     return nir.LIF(tau=tau, r=r, v_leak=v_leak, **ex.spiking(op, shape))
 
 
@@ -416,8 +437,8 @@ def _cuba(ex: _Exporter, op: Operation) -> dict[str, np.ndarray]:
     ex.require(op, bool(np.all(ex.param(op, "gamma_syn", shape) == 0)), "a constant current drive 'gamma_syn' != 0")
     ex.check_init(op, "i_init", np.zeros(shape), shape, "0")
     tau_syn, w_in, _ = ex.leaky(op, shape, "_syn")
-    tau_mem, r, v_leak = ex.leaky(op, shape, v_leak_hint=ex.param(op, "v_init", shape))
-    ex.check_init(op, "v_init", v_leak, shape, "v_leak")
+    tau_mem, r, v_leak = ex.leaky(op, shape)
+    ex.check_rest(op, shape)
     return {"tau_syn": tau_syn, "tau_mem": tau_mem, "r": r, "v_leak": v_leak, "w_in": w_in}
 
 

@@ -324,7 +324,7 @@ class _Importer:
                     shape = declared
                 else:
                     raise self.err(name, "cannot infer its input shape (reached only through recurrent edges)")
-                if declared is not None and declared != shape and n.kind != "Flatten":
+                if declared is not None and declared != shape:
                     src = fwd[0] if fwd else preds[0][0]
                     raise self.err(
                         name,
@@ -762,21 +762,37 @@ def _leaky_attrs(imp: _Importer, n: _Node, tau_name: str, shape: Shape, suffix: 
         gain = np.ones_like(tau) if w_in is None else imp.array(n, "w_in", shape)
         alpha, beta, _ = imp.leaky(n, tau_name, tau, gain, np.zeros_like(tau))
         gamma = np.zeros(())
+        rest = None
     else:
         assert r is not None
         alpha, beta, gamma = imp.leaky(n, tau_name, tau, r, v_leak)
-    return {
+        rest = rest_potential(alpha, gamma)
+    attrs = {
         "alpha" + suffix: param_attr(alpha, f"{n.name}_alpha{suffix}"),
         "beta" + suffix: param_attr(beta, f"{n.name}_beta{suffix}"),
         "gamma" + suffix: param_attr(gamma, f"{n.name}_gamma{suffix}"),
     }
+    if rest is not None:
+        # The membrane starts at rest, as in Norse (v = v_leak).  It is computed from the
+        # coefficients (gamma / (1 - alpha) equals v_leak up to rounding) so that an
+        # exported and re-imported neuron starts from the very same value.
+        attrs["v_init"] = param_attr(rest, f"{n.name}_v_init")
+    return attrs
+
+
+def rest_potential(alpha: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+    """The fixed point ``gamma / (1 - alpha)`` of ``v = alpha*v + gamma`` (zero input)."""
+    alpha = np.asarray(alpha, dtype=np.float64)
+    gamma = np.broadcast_to(np.asarray(gamma, dtype=np.float64), alpha.shape)
+    one_minus = 1.0 - alpha
+    safe = np.where(one_minus != 0, one_minus, 1.0)
+    return np.where(one_minus != 0, gamma / safe, 0.0)
 
 
 def _build_li(imp: _Importer, b: Builder, n: _Node, x: Value | None) -> Value:
     assert x is not None
     shape = imp.in_shape[n.name]
     attrs = _leaky_attrs(imp, n, "tau", shape)
-    attrs["v_init"] = param_attr(imp.array(n, "v_leak", shape), n.name + "_v_init")
     return _op(imp, b, "snn.li", x, _t(imp, n.name), attrs)
 
 
@@ -784,7 +800,6 @@ def _build_lif(imp: _Importer, b: Builder, n: _Node, x: Value | None) -> Value:
     assert x is not None
     shape = imp.in_shape[n.name]
     attrs = {**_leaky_attrs(imp, n, "tau", shape), **_spiking(imp, n, shape)}
-    attrs["v_init"] = param_attr(imp.array(n, "v_leak", shape), n.name + "_v_init")
     return _op(imp, b, "snn.lif", x, _t(imp, n.name, i1), attrs)
 
 
@@ -793,7 +808,6 @@ def _build_cuba(imp: _Importer, b: Builder, n: _Node, x: Value | None) -> Value:
     shape = imp.in_shape[n.name]
     attrs = {**_leaky_attrs(imp, n, "tau_syn", shape, "_syn"), **_leaky_attrs(imp, n, "tau_mem", shape)}
     attrs["i_init"] = FloatAttr(0.0, f64)
-    attrs["v_init"] = param_attr(imp.array(n, "v_leak", shape), n.name + "_v_init")
     if n.kind == "CubaLIF":
         attrs.update(_spiking(imp, n, shape))
         return _op(imp, b, "snn.cuba_lif", x, _t(imp, n.name, i1), attrs)
