@@ -218,7 +218,7 @@ VALID = """\
 
 BAD_TEXT = {
     # name: (text, line of the error, phrase in the first line)
-    "syntax": (VALID.replace('%1 = "nn.relu"(%0)', '%1 = "nn.relu"(%0'), 4, ""),
+    "syntax": (VALID.replace('%1 = "nn.relu"(%0)', '%1 = "nn.relu"(%0'), 4, "expected one of"),
     "undefined-value": (VALID.replace('"nn.relu"(%0)', '"nn.relu"(%7)'), 4, "use of undefined value '%7'"),
     "redefined-value": (VALID.replace("%1 = ", "%0 = ").replace('"snn.output"(%1)', '"snn.output"(%0)'), 4, "redefinition of SSA value '%0'"),
     "unknown-op": (VALID.replace('"nn.relu"', '"nn.rleu"'), 4, "unknown operation 'nn.rleu'"),
