@@ -1,5 +1,5 @@
 // One of every nn op; printing, re-parsing and printing again keeps each one.
-// RUN: snnc opt %s | snnc opt | filecheck %s
+// RUN: snnc opt %s | snnc opt - | filecheck %s
 
 "builtin.module"() ({
   "snn.graph"() ({

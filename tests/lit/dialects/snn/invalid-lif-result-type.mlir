@@ -4,7 +4,7 @@
 "builtin.module"() ({
   "snn.graph"() ({
     %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xf32>
-    // CHECK: {{.*}}invalid-lif-result-type.mlir:[[@LINE+1]]:{{[0-9]+}}: error: 'snn.lif' op result #0 ('spikes') must be spike tensor (i1 or si2 elements), got tensor<4xf32>
-    %y = "snn.lif"(%x) {alpha = 9.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    // CHECK: {{.*}}invalid-lif-result-type.mlir:8:{{[0-9]+}}: error: 'snn.lif' op result #0 ('spikes') must be spike tensor (i1 or si2 elements), got tensor<4xf32>
+    %y = "snn.lif"(%x) {alpha = 7.500000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
   }) {sym_name = "g"} : () -> ()
 }) : () -> ()

@@ -5,7 +5,7 @@
   "snn.graph"() ({
     %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xf32>
     "snn.output"(%x) {index = 0 : i64, name = "a"} : (tensor<4xf32>) -> ()
-    // CHECK: {{.*}}invalid-output-duplicate-index.mlir:[[@LINE+1]]:{{[0-9]+}}: error: 'snn.output' op duplicate output index 0 in graph 'g'
+    // CHECK: {{.*}}invalid-output-duplicate-index.mlir:9:{{[0-9]+}}: error: 'snn.output' op duplicate output index 0 in graph 'g'
     "snn.output"(%x) {index = 0 : i64, name = "b"} : (tensor<4xf32>) -> ()
   }) {sym_name = "g"} : () -> ()
 }) : () -> ()

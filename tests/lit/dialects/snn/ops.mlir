@@ -1,5 +1,5 @@
 // One of every snn op; printing, re-parsing and printing again keeps each one.
-// RUN: snnc opt %s | snnc opt | filecheck %s
+// RUN: snnc opt %s | snnc opt - | filecheck %s
 
 "builtin.module"() ({
   "snn.graph"() ({
@@ -9,10 +9,10 @@
     %d = "snn.delay"(%lif) {steps = 1 : i64} : (tensor<4xi1>) -> tensor<4xi1>
     %fb = "nn.scale"(%d) {scale = 5.000000e-01 : f32} : (tensor<4xi1>) -> tensor<4xf32>
     %if = "snn.if"(%x) {reset = "soft", v_th = dense<[1.0, 2.0, 3.0, 4.0]> : tensor<4xf32>} : (tensor<4xf32>) -> tensor<4xi1>
-    %cl = "snn.cuba_lif"(%lif) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32, beta_syn = 2.000000e+00 : f32} : (tensor<4xi1>) -> tensor<4xi1>
-    %li = "snn.li"(%x) {alpha = 9.000000e-01 : f32, beta = 1.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
-    %cli = "snn.cuba_li"(%if) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32} : (tensor<4xi1>) -> tensor<4xf32>
-    %int = "snn.integrator"(%x) {beta = 1.000000e+00 : f32, gamma = -1.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    %cl = "snn.cuba_lif"(%lif) {alpha = 7.500000e-01 : f32, alpha_syn = 2.500000e-01 : f32, beta_syn = 2.000000e+00 : f32} : (tensor<4xi1>) -> tensor<4xi1>
+    %li = "snn.li"(%x) {alpha = 7.500000e-01 : f32, beta = 1.250000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+    %cli = "snn.cuba_li"(%if) {alpha = 7.500000e-01 : f32, alpha_syn = 2.500000e-01 : f32} : (tensor<4xi1>) -> tensor<4xf32>
+    %int = "snn.integrator"(%x) {beta = 1.000000e+00 : f32, gamma = -1.250000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
     %th = "snn.threshold"(%int) {cmp = "ge", theta = 5.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xsi2>
     %d3 = "snn.delay"(%th) {steps = 3 : i64} : (tensor<4xsi2>) -> tensor<4xsi2>
     "snn.output"(%lif) {index = 0 : i64, name = "lif"} : (tensor<4xi1>) -> ()
@@ -30,10 +30,10 @@
 // CHECK: %[[D:[0-9]+]] = "snn.delay"(%[[LIF]]) {steps = 1 : i64} : (tensor<4xi1>) -> tensor<4xi1>
 // CHECK: %[[FB]] = "nn.scale"(%[[D]]) {scale = 5.000000e-01 : f32} : (tensor<4xi1>) -> tensor<4xf32>
 // CHECK: "snn.if"(%[[X]]) {reset = "soft", v_th = dense<[1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00]> : tensor<4xf32>} : (tensor<4xf32>) -> tensor<4xi1>
-// CHECK: "snn.cuba_lif"(%[[LIF]]) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32, beta_syn = 2.000000e+00 : f32} : (tensor<4xi1>) -> tensor<4xi1>
-// CHECK: "snn.li"(%[[X]]) {alpha = 9.000000e-01 : f32, beta = 1.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
-// CHECK: "snn.cuba_li"(%{{[0-9]+}}) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32} : (tensor<4xi1>) -> tensor<4xf32>
-// CHECK: "snn.integrator"(%[[X]]) {beta = 1.000000e+00 : f32, gamma = -1.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+// CHECK: "snn.cuba_lif"(%[[LIF]]) {alpha = 7.500000e-01 : f32, alpha_syn = 2.500000e-01 : f32, beta_syn = 2.000000e+00 : f32} : (tensor<4xi1>) -> tensor<4xi1>
+// CHECK: "snn.li"(%[[X]]) {alpha = 7.500000e-01 : f32, beta = 1.250000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
+// CHECK: "snn.cuba_li"(%{{[0-9]+}}) {alpha = 7.500000e-01 : f32, alpha_syn = 2.500000e-01 : f32} : (tensor<4xi1>) -> tensor<4xf32>
+// CHECK: "snn.integrator"(%[[X]]) {beta = 1.000000e+00 : f32, gamma = -1.250000e-01 : f32} : (tensor<4xf32>) -> tensor<4xf32>
 // CHECK: "snn.threshold"(%{{[0-9]+}}) {cmp = "ge", theta = 5.000000e-01 : f32} : (tensor<4xf32>) -> tensor<4xsi2>
 // CHECK: "snn.delay"(%{{[0-9]+}}) {steps = 3 : i64} : (tensor<4xsi2>) -> tensor<4xsi2>
 // CHECK: "snn.output"(%[[LIF]]) {index = 0 : i64, name = "lif"} : (tensor<4xi1>) -> ()
