@@ -58,6 +58,8 @@ from .types import (
     tensor,
     ternary,
 )
+from .parser import parse_file, parse_module
+from .printer import print_module, value_names
 from .verifier import verify
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -36,7 +36,6 @@ import numpy as np
 from .diagnostics import quote_string
 from .types import (
     FloatType,
-    IntegerType,
     TensorType,
     Type,
     f32,
@@ -58,38 +57,151 @@ class Attribute:
 # --------------------------------------------------------------------------- scalars
 
 
-def format_float(v: float, t: Type) -> str:
-    """MLIR text of a float of type ``t`` (``f16``/``f32``/``f64``) that reads back exactly."""
-    width = t.width if isinstance(t, FloatType) else 64
-    if not math.isfinite(v):
-        if width == 64:
-            bits = struct.unpack("<Q", struct.pack("<d", v))[0]
-            return f"0x{bits:016X}"
-        if width == 32:
-            bits = struct.unpack("<I", struct.pack("<f", v))[0]
-            return f"0x{bits:08X}"
-        bits = int(np.array(v, dtype=np.float16).view(np.uint16))
-        return f"0x{bits:04X}"
-    cast = _float_caster(width)
-    s = "%.6e" % v
-    if cast(float(s)) == cast(v):
-        return s
+# --------------------------------------------------------------------------- MLIR float text
+
+_PRECISION = {16: 11, 32: 24, 64: 53}
+_EXP_BITS = {16: 5, 32: 8, 64: 11}
+
+
+def _float_bits(v: float, width: int) -> int:
     if width == 64:
-        s = repr(float(v))
-    elif width == 32:
-        s = np.format_float_scientific(np.float32(v), unique=True, exp_digits=2)
+        return struct.unpack("<Q", struct.pack("<d", v))[0]
+    if width == 32:
+        return struct.unpack("<I", struct.pack("<f", v))[0]
+    return int(np.array(v, dtype=np.float16).view(np.uint16))
+
+
+def _apfloat_to_string(bits: int, width: int, precision: int, max_padding: int, truncate_zero: bool) -> str:
+    """A port of LLVM's ``IEEEFloat::toString`` for finite IEEE values of ``width`` bits."""
+    mant_bits = _PRECISION[width] - 1
+    exp_bits = _EXP_BITS[width]
+    negative = bool(bits >> (width - 1))
+    biased = (bits >> mant_bits) & ((1 << exp_bits) - 1)
+    frac = bits & ((1 << mant_bits) - 1)
+    sign = "-" if negative else ""
+    if biased == 0 and frac == 0:
+        if not max_padding:
+            if truncate_zero:
+                return sign + "0.0E+0"
+            return sign + "0.0" + "0" * max(precision - 1, 0) + "e+00"
+        return sign + "0"
+    bias = (1 << (exp_bits - 1)) - 1
+    if biased == 0:  # denormal
+        significand = frac
+        exp = 1 - bias - mant_bits
     else:
-        s = np.format_float_scientific(np.float16(v), unique=True, exp_digits=2)
-    if "e" in s:
-        mant, exp = s.split("e")
-        if "." not in mant:
-            mant += ".0"
-        elif mant.endswith("."):
-            mant += "0"
-        s = f"{mant}e{exp}"
-    elif "." not in s:
-        s += ".0"
-    return s
+        significand = frac | (1 << mant_bits)
+        exp = biased - bias - mant_bits
+    if not precision:
+        precision = 2 + _PRECISION[width] * 59 // 196
+    tz = (significand & -significand).bit_length() - 1
+    exp += tz
+    significand >>= tz
+    if exp > 0:
+        significand <<= exp
+        exp = 0
+    elif exp < 0:
+        significand *= 5 ** (-exp)
+    # AdjustToPrecision (APInt): drop decimal digits beyond what the precision needs (truncating).
+    nbits = significand.bit_length()
+    bits_required = (precision * 196 + 58) // 59
+    if nbits > bits_required:
+        tens = (nbits - bits_required) * 59 // 196
+        if tens:
+            exp += tens
+            significand //= 10**tens
+    digits = str(significand)  # most significant first
+    stripped = digits.rstrip("0")
+    exp += len(digits) - len(stripped)
+    buf = list(reversed(stripped))  # least significant first, as LLVM's buffer
+    # AdjustToPrecision (digits): round half up to `precision` significant digits.
+    n = len(buf)
+    if n > precision:
+        first = n - precision
+        if buf[first - 1] < "5":
+            while first < n and buf[first] == "0":
+                first += 1
+            exp += first
+            buf = buf[first:]
+        else:
+            i = first
+            while i != n:
+                if buf[i] == "9":
+                    first += 1
+                    i += 1
+                else:
+                    buf[i] = chr(ord(buf[i]) + 1)
+                    break
+            if first == n:
+                exp += first
+                buf = ["1"]
+            else:
+                exp += first
+                buf = buf[first:]
+    nd = len(buf)
+    if not max_padding:
+        scientific = True
+    elif exp >= 0:
+        scientific = exp > max_padding or nd + exp > precision
+    else:
+        msd = exp + nd - 1
+        scientific = False if msd >= 0 else -msd > max_padding
+    out = [sign]
+    if scientific:
+        exp += nd - 1
+        out.append(buf[nd - 1])
+        out.append(".")
+        if nd == 1 and truncate_zero:
+            out.append("0")
+        else:
+            out.extend(buf[nd - 1 - i] for i in range(1, nd))
+        if not truncate_zero and precision > nd - 1:
+            out.append("0" * (precision - nd + 1))
+        out.append("E" if truncate_zero else "e")
+        out.append("+" if exp >= 0 else "-")
+        e = str(abs(exp))
+        if not truncate_zero and len(e) < 2:
+            e = "0" + e
+        out.append(e)
+        return "".join(out)
+    if exp >= 0:
+        out.extend(reversed(buf))
+        out.append("0" * exp)
+        return "".join(out)
+    whole = exp + nd
+    rev = list(reversed(buf))
+    if whole > 0:
+        out.extend(rev[:whole])
+        out.append(".")
+        out.extend(rev[whole:])
+    else:
+        out.append("0.")
+        out.append("0" * (-whole))
+        out.extend(rev)
+    return "".join(out)
+
+
+def format_float(v: float, t: Type) -> str:
+    """MLIR's text of a float of type ``t`` (a port of ``printFloatValue`` in MLIR's AsmPrinter).
+
+    ``%.6e``-style (LLVM ``APFloat::toString(6, 0, false)``) when that reads back to the same
+    bits, else APFloat's shortest round-trip form when it has a ``.``, else the bit pattern in
+    hexadecimal (``0x7F800000``; also used for infinities and NaNs).
+    """
+    width = t.width if isinstance(t, FloatType) and not t.brain else 64
+    if width not in _PRECISION:
+        width = 64
+    cast = _float_caster(width)
+    v = cast(v)
+    bits = _float_bits(v, width)
+    if math.isfinite(v):
+        s = _apfloat_to_string(bits, width, 6, 0, False)
+        if _float_bits(cast(float(s)), width) == bits:
+            return s
+        s = _apfloat_to_string(bits, width, 0, 3, True)
+        if "." in s:
+            return s
+    return f"0x{bits:X}"
 
 
 def _float_caster(width: int):

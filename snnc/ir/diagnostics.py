@@ -122,22 +122,19 @@ class FileLoc(Location):
 
 
 def quote_string(s: str) -> str:
-    """Quote ``s`` as an MLIR string literal."""
+    """Quote ``s`` as MLIR prints a string literal (``llvm::printEscapedString``).
+
+    The UTF-8 bytes are written as they are when printable ASCII, ``\\`` for a backslash,
+    and ``\\XX`` (two upper-case hex digits) for ``"``, control characters and non-ASCII bytes.
+    """
     out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
+    for b in s.encode("utf-8", "surrogateescape"):
+        if b == 0x5C:
             out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\{code:02X}")
+        elif 0x20 <= b <= 0x7E and b != 0x22:
+            out.append(chr(b))
         else:
-            out.append(ch)
+            out.append(f"\\{b:02X}")
     out.append('"')
     return "".join(out)
 
