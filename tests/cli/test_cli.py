@@ -384,3 +384,24 @@ def test_internal_errors_are_reported_not_traced(monkeypatch, tmp_path):
     monkeypatch.setenv("SNNC_TRACEBACK", "1")
     r = fails("opt", BRAILLE, code=EXIT_INTERNAL)
     assert "Traceback" in r.stderr
+
+
+def test_multi_output_graph_needs_npz(tmp_path):
+    from cli_helpers import every_op_module
+
+    from snnc.ir.printer import print_module
+
+    src = tmp_path / "m.mlir"
+    src.write_text(print_module(every_op_module()))
+    inputs = tmp_path / "in.npz"
+    np.savez(inputs, x0=np.zeros((4, 2, 4, 4)), x1=np.ones((4, 2, 8)))
+    r = fails("run", src, "--input", inputs, "-o", tmp_path / "o.npy")
+    assert first_line(r) == "error: the graph has 7 outputs (spk, if, cuba_lif, li, cuba_li, int, th); write them to an .npz file, not '" + str(tmp_path / "o.npy") + "'"
+    assert "give them as an .npz" in first_line(fails("run", src, "--input", BRAILLE_IN))
+    ok("run", src, "--input", inputs, "-o", tmp_path / "o.npz")
+    with np.load(tmp_path / "o.npz") as z:
+        assert sorted(z.files) == sorted(["spk", "if", "cuba_lif", "li", "cuba_li", "int", "th"])
+        assert z["if"].shape == (4, 3, 6) and z["if"].dtype == np.bool_
+    summary = ok("run", src, "--input", inputs).stdout.splitlines()
+    assert len(summary) == 7 and summary[3].startswith("li: [4x10] float64, min ")
+    assert sorted(only_files(tmp_path)) == ["in.npz", "m.mlir", "o.npz"]
