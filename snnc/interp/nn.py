@@ -1,8 +1,9 @@
 """Reference kernels of the ``nn`` dialect (numpy; values carry a leading batch axis).
 
 Every kernel computes in the run's float dtype (``ctx.float_dtype``); spike operands
-(``bool``/``int8``) are converted to that dtype first.  Convolutions and pooling use
-``sliding_window_view`` (no Python loops over positions) and one ``einsum`` per op.
+(``bool``/``int8``) are converted to that dtype first.  Convolutions loop over kernel
+offsets only (one BLAS matrix product per offset, never a loop over positions); pooling
+reduces a ``sliding_window_view`` of the padded input.
 """
 
 from __future__ import annotations
@@ -96,19 +97,40 @@ def _windows(
 
 
 def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride, padding, dilation, groups: int) -> np.ndarray:
-    """torch-style n-d cross-correlation: ``x [B, Cin, *S]``, ``w [Cout, Cin/g, *K]``."""
+    """torch-style n-d cross-correlation: ``x [B, Cin, *S]``, ``w [Cout, Cin/g, *K]``.
+
+    One strided view of the padded input per kernel offset; each offset adds a grouped
+    matrix product ``[G, B*out, Cin/g] @ [G, Cin/g, Cout/g]`` (BLAS), or, for a depthwise
+    convolution (one input and one output channel per group), an elementwise product.
+    """
     n = w.ndim - 2
     xp = _pad(x, padding)
-    win = _windows(xp, tuple(w.shape[2:]), tuple(stride), tuple(dilation))  # [B, Cin, *out, *K]
     B, cin = x.shape[0], x.shape[1]
     cout = w.shape[0]
-    out_sp = win.shape[2 : 2 + n]
-    win = win.reshape(B, groups, cin // groups, *out_sp, *w.shape[2:])
-    wg = w.reshape(groups, cout // groups, *w.shape[1:])
-    sp = "hwl"[:n]
-    ks = "pqr"[:n]
-    y = np.einsum(f"bgc{sp}{ks},goc{ks}->bgo{sp}", win, wg, optimize=True)
-    y = y.reshape(B, cout, *out_sp)
+    ks = tuple(w.shape[2:])
+    out = tuple((xp.shape[2 + d] - dilation[d] * (ks[d] - 1) - 1) // stride[d] + 1 for d in range(n))
+    G = groups
+    cg, og = cin // G, cout // G
+    P = int(np.prod(out))
+    dtype = np.result_type(x, w)
+
+    def shifted(off: tuple[int, ...]) -> np.ndarray:
+        sl = tuple(
+            slice(o * dilation[d], o * dilation[d] + stride[d] * (out[d] - 1) + 1, stride[d]) for d, o in enumerate(off)
+        )
+        return xp[(slice(None), slice(None), *sl)]  # [B, Cin, *out]
+
+    if cg == 1 and og == 1:  # depthwise
+        y = np.zeros((B, cout, *out), dtype=dtype)
+        for off in np.ndindex(*ks):
+            y += shifted(off) * w[(slice(None), 0, *off)].reshape((cout,) + (1,) * n)
+    else:
+        wg = w.reshape(G, og, cg, *ks)
+        acc = np.zeros((G, B * P, og), dtype=dtype)
+        for off in np.ndindex(*ks):
+            xs = shifted(off).reshape(B, G, cg, P).transpose(1, 0, 3, 2).reshape(G, B * P, cg)
+            acc += np.matmul(xs, wg[(slice(None), slice(None), slice(None), *off)].transpose(0, 2, 1))
+        y = acc.reshape(G, B, P, og).transpose(1, 0, 3, 2).reshape(B, cout, *out)
     if b is not None:
         y = y + b.reshape((cout,) + (1,) * n)
     return y

@@ -90,6 +90,8 @@ CONV2D_CASES = [
     (4, 4, (7, 7), (3, 3), (1, 1), (1, 1), (1, 1), 4),  # depthwise
     (2, 3, (5, 6), (1, 1), (1, 2), (0, 0), (1, 1), 1),  # pointwise
     (2, 2, (6, 6), (2, 3), (3, 2), (2, 1), (2, 2), 1),
+    (3, 6, (7, 7), (3, 3), (1, 1), (1, 1), (1, 1), 3),  # depthwise with multiplier 2
+    (4, 4, (9, 8), (7, 7), (2, 1), (3, 3), (1, 1), 4),  # depthwise 7x7, strided
 ]
 
 
@@ -136,7 +138,8 @@ def test_conv2d_on_spikes_float32():
 
 @pytest.mark.parametrize(
     "cin,cout,length,k,stride,padding,dilation,groups",
-    [(2, 3, 10, 3, 1, 1, 1, 1), (4, 4, 11, 3, 2, 0, 2, 2), (3, 6, 7, 1, 1, 0, 1, 3), (2, 2, 9, 4, 3, 2, 1, 1)],
+    [(2, 3, 10, 3, 1, 1, 1, 1), (4, 4, 11, 3, 2, 0, 2, 2), (3, 6, 7, 1, 1, 0, 1, 3), (2, 2, 9, 4, 3, 2, 1, 1),
+     (4, 4, 12, 5, 2, 2, 2, 4)],
 )
 def test_conv1d(cin, cout, length, k, stride, padding, dilation, groups):
     x = rand(T, B, cin, length)
