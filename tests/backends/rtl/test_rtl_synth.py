@@ -1,0 +1,74 @@
+"""The reference RTL is lint-clean (Verilator -Wall) and synthesizes with Yosys; the report is parsed."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from snnc.backends.rtl.sim import HDL_SOURCES, have
+from snnc.backends.rtl.synth import have_yosys, synthesize
+
+LINT_CASES = [
+    dict(N_NEURONS=16, N_AXONS=16, WEIGHT_BITS=4, MEM_BITS=12, ACC_BITS=16),
+    dict(N_NEURONS=1, N_AXONS=1, WEIGHT_BITS=1, MEM_BITS=2, ACC_BITS=2, FIFO_DEPTH=2),
+    dict(N_NEURONS=100, N_AXONS=300, WEIGHT_BITS=8, MEM_BITS=16, ACC_BITS=20, FIFO_DEPTH=64),
+]
+
+
+@pytest.mark.skipif(not have("verilator"), reason="verilator not installed (scripts/install-system-deps.sh)")
+@pytest.mark.parametrize("top", ["snnc_lif_core", "snnc_mesh"])
+@pytest.mark.parametrize("params", LINT_CASES, ids=["16x16", "1x1", "100x300"])
+def test_verilator_lint_wall_clean(top, params):
+    gs = [f"-G{k}={v}" for k, v in params.items()]
+    if top == "snnc_mesh":
+        gs.append("-GN_CORES=3")
+    p = subprocess.run(
+        ["verilator", "--lint-only", "-Wall", "--top-module", top, *gs, *map(str, HDL_SOURCES)],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0 and "%Warning" not in p.stderr, p.stderr
+
+
+@pytest.mark.skipif(not have("iverilog"), reason="iverilog not installed (scripts/install-system-deps.sh)")
+def test_iverilog_wall_clean(tmp_path):
+    p = subprocess.run(
+        ["iverilog", "-g2005", "-Wall", "-s", "snnc_mesh", "-o", str(tmp_path / "a.vvp"), *map(str, HDL_SOURCES)],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0 and "warning" not in (p.stdout + p.stderr).lower(), p.stdout + p.stderr
+
+
+needs_yosys = pytest.mark.skipif(not have_yosys(), reason="yosys not installed (scripts/install-system-deps.sh)")
+
+
+@needs_yosys
+def test_yosys_core_memories_kept():
+    n, a, W, N, A, F = 16, 32, 4, 12, 16, 16
+    r = synthesize(n, a, W, N, A, F, flow="keep-memories")
+    pb = 3 * N + 4 + 4  # v_th, v_reset, bias, leak_shift (clog2 12 = 4), reset mode, cmp, ternary
+    # weights, neuron parameters, membranes, accumulators, input FIFO {sign, axon}
+    assert r.memories == 5
+    assert r.memory_bits == a * n * W + n * pb + n * N + n * A + F * (5 + 1)
+    assert 0 < r.flip_flops < 200 and r.logic_cells > 0
+    print(r.summary())
+
+
+@needs_yosys
+def test_yosys_core_generic_synth():
+    r = synthesize(8, 8, 4, 8, 10, 4, flow="generic")
+    assert r.memories == 0 and r.memory_bits == 0
+    # every memory bit became a flip-flop
+    assert r.flip_flops >= 8 * 8 * 4 + 8 * (3 * 8 + 3 + 4) + 8 * 8 + 8 * 10 + 4 * 4
+    print(r.summary())
+
+
+@needs_yosys
+@pytest.mark.slow
+def test_yosys_core_xilinx_block_ram():
+    r = synthesize(64, 64, 4, 12, 16, 16, flow="xilinx")
+    # the 16 kbit weight memory lands in block RAM, the datapath in a few hundred LUTs
+    assert r.bram36 >= 0.5 and 0 < r.luts < 2000 and 0 < r.flip_flops < 300
+    print(r.summary())
