@@ -205,3 +205,23 @@ def test_cycle_without_delay_rejected_with_location():
     text = e.value.render()
     assert "rec.mlir:" in text
     assert "cycle that does not pass through a delay" in text
+
+
+def test_run_probe_uses_printer_names():
+    m = neuron_module(snn.LIF, {"alpha": 1.0, "v_th": 1.0, "reset": "soft"})
+    res = run(m, {"x": np.array([[0.7], [0.7], [0.7]])}, probe=True)
+    # printer numbering: %0 = snn.input, %1 = snn.lif
+    np.testing.assert_allclose(res.probes["%0"][:, 0], [0.7, 0.7, 0.7])
+    assert res.probes["%1"][:, 0].tolist() == [False, True, True]
+    np.testing.assert_allclose([st["v"][0] for st in res.states["%1"]], [0.7, 0.4, 0.1], atol=1e-12)
+
+
+def test_run_named_graph_and_errors():
+    m = neuron_module(snn.IF, {"v_th": 1.0})
+    m.body.append(snn.Graph.build("empty"))
+    with pytest.raises(DiagnosticError, match="name the one to use"):
+        run(m, {"x": np.zeros((2, 1))})
+    out = run(m, {"x": np.full((2, 1), 0.5)}, graph="main").outputs["y"][:, 0]
+    assert out.tolist() == [False, True]
+    with pytest.raises(DiagnosticError, match="input 'x' must have shape"):
+        run(m, {"x": np.zeros((2, 3))}, graph="main")
