@@ -170,11 +170,11 @@ def test_tiny_model_trains():
     """Two-class toy task (sign of the mean input): a Linear-LIF-Linear net learns it in a few steps."""
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
-    x = torch.randn(128, 8, generator=g)
+    x = torch.randn(64, 8, generator=g)
     y = (x.mean(dim=1) > 0).long()
-    net = torch.nn.Sequential(torch.nn.Linear(8, 32), snn.LIF.from_tau(2.0), torch.nn.Linear(32, 2))
-    enc = snn.DirectEncoder(4)
-    opt = torch.optim.Adam(net.parameters(), lr=0.02)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), snn.LIF.from_tau(2.0), torch.nn.Linear(16, 2))
+    enc = snn.DirectEncoder(2)
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
 
     def run():
         snn.reset_net(net)
@@ -182,7 +182,7 @@ def test_tiny_model_trains():
 
     with torch.no_grad():
         acc0 = (run().argmax(1) == y).float().mean().item()
-    for _ in range(60):
+    for _ in range(30):
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(run(), y)
         loss.backward()

@@ -280,3 +280,11 @@ def test_swapped_spikingjelly_model_exports_with_snnc_ops():
     assert ops == ["lif", "if_"]
     sj_functional.reset_net(model)
     torch.testing.assert_close(ep.module()(x), model(x), rtol=0, atol=0)
+
+
+def test_spikingjelly_reset_net_resets_swapped_neurons():
+    swapped = swap_neurons(nn.Sequential(sj_neuron.LIFNode(step_mode="m")))
+    swapped(_x(torch.float32, shape=(3, 2, 4)) + 2)
+    assert swapped[0].v is not None
+    sj_functional.reset_net(swapped)
+    assert swapped[0].v is None
