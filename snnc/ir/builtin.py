@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from .attributes import StringAttr
 from .core import Block, Operation, Region
 from .opdef import Attr, OpDef
-from .attributes import StringAttr
 
 
 class ModuleOp(OpDef):

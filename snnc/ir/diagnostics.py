@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-
 # --------------------------------------------------------------------------- locations
 
 

@@ -46,7 +46,6 @@ from snnc.ir.attributes import decode_blob, format_float
 from snnc.ir.diagnostics import CallSiteLoc, Diagnostic, NameLoc
 from snnc.ir.opdef import FloatTensor, SpikeTensor
 
-
 # --------------------------------------------------------------------- test ops (dialect "t")
 
 
@@ -171,7 +170,8 @@ def test_float_attr_rounds_to_type():
 def test_attribute_text():
     assert str(IntegerAttr(5, i64)) == "5 : i64"
     assert str(BoolAttr(True)) == "true"
-    assert str(StringAttr('a"b\\c\n')) == '"a\\"b\\\\c\\n"'
+    # MLIR escapes '"' and control characters as two hex digits (llvm::printEscapedString).
+    assert str(StringAttr('a"b\\c\n')) == '"a\\22b\\\\c\\0A"'
     assert str(UnitAttr()) == "unit"
     assert str(ArrayAttr((IntegerAttr(1), StringAttr("x")))) == '[1 : i64, "x"]'
     assert str(DenseArrayAttr(i64, (1, 2))) == "array<i64: 1, 2>"
