@@ -106,6 +106,12 @@ def has_kernel(name: str) -> bool:
     return name in _STATELESS or name in _STATEFUL
 
 
+def stateless_kernel(name: str) -> StatelessKernel | None:
+    """The kernel of a stateless op (used for constant folding), or None."""
+    _load_dialect_kernels()
+    return _STATELESS.get(name)
+
+
 def _load_dialect_kernels() -> None:
     # Importing the kernel modules registers them (one module per dialect).
     from . import nn as _nn  # noqa: F401
@@ -316,6 +322,7 @@ __all__ = [
     "kernel",
     "stateful_kernel",
     "has_kernel",
+    "stateless_kernel",
     "run_graph",
     "graph_inputs",
     "graph_outputs",

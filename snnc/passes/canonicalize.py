@@ -226,7 +226,7 @@ def fold_constants(op: Operation, limit: int) -> Sequence[Value] | None:
 
     if not interp_core.has_kernel(op.op_name):
         return None
-    fn = interp_core._STATELESS.get(op.op_name)
+    fn = interp_core.stateless_kernel(op.op_name)
     if fn is None:
         return None
     float_widths = [t.element.width for t in types if isinstance(t.element, FloatType)]  # type: ignore[union-attr]
