@@ -67,9 +67,18 @@ def pack_params(cfg: CoreConfig) -> list[int]:
     return words
 
 
-def pack_weights(cfg: CoreConfig) -> list[int]:
-    """N_AXONS*N_NEURONS words, address axon*N_NEURONS + neuron, two's complement."""
-    return [int(x) for x in to_unsigned(cfg.weights, cfg.weight_bits).reshape(-1)]
+def check_par(cfg: CoreConfig, par: int) -> None:
+    if par < 1 or par & (par - 1) or cfg.n_neurons % par:
+        raise SimError(f"PAR={par} must be a power of two dividing N_NEURONS={cfg.n_neurons}")
+
+
+def pack_weights(cfg: CoreConfig, par: int = 1) -> list[int]:
+    """N_AXONS*N_NEURONS/PAR words of PAR weights: word axon*(N/PAR) + n//PAR holds neuron n's
+    weight at bits (n % PAR)*W, two's complement."""
+    check_par(cfg, par)
+    W = cfg.weight_bits
+    u = to_unsigned(cfg.weights, W).reshape(cfg.n_axons * cfg.n_neurons // par, par)
+    return [sum(int(x) << (p * W) for p, x in enumerate(row)) for row in u]
 
 
 def pack_routes(mesh: MeshConfig) -> list[int]:
@@ -97,7 +106,7 @@ def _vstr(p: Path) -> str:
     return f'"{s}"'
 
 
-def write_images(mesh: MeshConfig, out_dir, fifo_depth: int = 16) -> Path:
+def write_images(mesh: MeshConfig, out_dir, fifo_depth: int = 16, par: int = 1) -> Path:
     """Write wXX.memh, pXX.memh (per core), route.memh and snnc_params.vh into out_dir."""
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -108,7 +117,7 @@ def write_images(mesh: MeshConfig, out_dir, fifo_depth: int = 16) -> Path:
         raise SimError("fifo_depth must be a power of two >= 2")
     wd = widths(cfg, len(mesh.cores))
     for i, c in enumerate(mesh.cores):
-        write_memh(out / f"w{i:02x}.memh", pack_weights(c), c.weight_bits)
+        write_memh(out / f"w{i:02x}.memh", pack_weights(c, par), par * c.weight_bits)
         write_memh(out / f"p{i:02x}.memh", pack_params(c), wd["PB"])
     write_memh(out / "route.memh", pack_routes(mesh), 1 + wd["CB"] + wd["AB"])
     order = 0
@@ -125,6 +134,7 @@ def write_images(mesh: MeshConfig, out_dir, fifo_depth: int = 16) -> Path:
         f"localparam integer ACC_BITS = {cfg.acc_bits};",
         f"localparam integer FIFO_DEPTH = {fifo_depth};",
         f"localparam integer FANOUT = {mesh.fanout};",
+        f"localparam integer PAR = {par};",
         f'localparam CORE_PREFIX = {_vstr(out)[:-1]}/";',
         f"localparam ROUTE_FILE = {_vstr(out / 'route.memh')};",
         f"localparam [{8 * nc - 1}:0] ORDER = {8 * nc}'h{order:0{2 * nc}x};",
@@ -226,19 +236,26 @@ def build(work: Path, simulator: str, timeout: float = 600) -> list[str]:
 
 
 def simulate(
-    mesh, inputs, work_dir, simulator: str = "iverilog", fifo_depth: int = 16, timeout: float = 600
+    mesh,
+    inputs,
+    work_dir,
+    simulator: str = "iverilog",
+    fifo_depth: int = 16,
+    par: int = 1,
+    timeout: float = 600,
 ) -> SimResult:
     """Simulate `mesh` (a MeshConfig, or a CoreConfig for one core) on `inputs`.
 
     For a CoreConfig, inputs[t] lists axon indices or (axon, sign) pairs, sent in
-    increasing axon order; for a MeshConfig, (core, axon[, sign]) triples in delivery order."""
+    increasing axon order; for a MeshConfig, (core, axon[, sign]) triples in delivery order.
+    `par` is the cores' PAR (synapses per clock)."""
     if isinstance(mesh, CoreConfig):
         inputs = [
             [(0, a, s) for a, s in sorted((e if isinstance(e, tuple | list) else (e, 0)) for e in step)]
             for step in inputs
         ]
         mesh = MeshConfig([mesh])
-    work = write_images(mesh, work_dir, fifo_depth)
+    work = write_images(mesh, work_dir, fifo_depth, par)
     write_inputs(work / "in_spikes.txt", inputs)
     run_cmd = build(work, simulator, timeout)
     log = _run(run_cmd, work, timeout)

@@ -56,7 +56,7 @@ class SynthReport:
         p = self.params
         head = (
             f"snnc_lif_core N_NEURONS={p['N_NEURONS']} N_AXONS={p['N_AXONS']} WEIGHT_BITS={p['WEIGHT_BITS']} "
-            f"MEM_BITS={p['MEM_BITS']} ACC_BITS={p['ACC_BITS']} (flow {self.flow})"
+            f"MEM_BITS={p['MEM_BITS']} ACC_BITS={p['ACC_BITS']} PAR={p['PAR']} (flow {self.flow})"
         )
         if self.flow == "xilinx":
             return (
@@ -108,6 +108,7 @@ def synthesize(
     acc_bits=16,
     fifo_depth=16,
     flow="generic",
+    par=1,
     timeout: float = 600,
 ) -> SynthReport:
     if not have_yosys():
@@ -119,6 +120,7 @@ def synthesize(
         "MEM_BITS": mem_bits,
         "ACC_BITS": acc_bits,
         "FIFO_DEPTH": fifo_depth,
+        "PAR": par,
     }
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
     top = "snnc_lif_core"
@@ -138,12 +140,15 @@ def synthesize(
         script.write_text(f"read_verilog {CORE}\n{script_text}\n")
         t0 = time.monotonic()
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        p = subprocess.run(
-            ["yosys", "-q", "-l", str(Path(td) / "log"), "-s", str(script)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        try:
+            p = subprocess.run(
+                ["yosys", "-q", "-l", str(Path(td) / "log"), "-s", str(script)],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as e:
+            raise RuntimeError(f"yosys did not finish within {timeout:g} s ({flow} flow, {params})") from e
         dt = time.monotonic() - t0
         ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
@@ -188,9 +193,10 @@ def main(argv=None) -> int:
     ap.add_argument("--acc-bits", type=int, default=16)
     ap.add_argument("--fifo-depth", type=int, default=16)
     ap.add_argument("--flow", choices=FLOWS, default="keep-memories")
+    ap.add_argument("--par", type=int, default=1, help="synapses per clock (PAR)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
-    r = synthesize(a.neurons, a.axons, a.weight_bits, a.mem_bits, a.acc_bits, a.fifo_depth, a.flow)
+    r = synthesize(a.neurons, a.axons, a.weight_bits, a.mem_bits, a.acc_bits, a.fifo_depth, a.flow, a.par)
     if a.json:
         import json
 

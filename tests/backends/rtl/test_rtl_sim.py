@@ -206,6 +206,32 @@ def test_cycles_per_step(tmp_path):
     assert list(res.cycles) == [4 * n + 6, 4 * n + 6 + n + 1], res.cycles
 
 
+@needs_iverilog
+@pytest.mark.parametrize("par", [2, 4, 8])
+def test_core_row_parallel_bit_exact(par, tmp_path):
+    """PAR synapses per clock: same spikes, E * N / PAR accumulate cycles."""
+    rng = np.random.default_rng(100 + par)
+    cfg = random_core(rng, n_axons=12, n_neurons=8, W=4, N=8, A=6, ternary=True)
+    inputs = random_inputs(rng, cfg.n_axons, T=20, p=0.5, ternary=True)
+    ref = run_core(cfg, inputs)
+    res = simulate(cfg, inputs, tmp_path, par=par)
+    assert np.array_equal(ref, res.spikes[:, 0])
+    # no back-pressure from spikes: a silent core of 16 neurons
+    quiet = CoreConfig(weights=np.zeros((32, 16), int), v_th=100, weight_bits=4, mem_bits=12, acc_bits=16)
+    res = simulate(quiet, [[], list(range(20))], tmp_path / "quiet", par=par, fifo_depth=32)
+    assert list(res.cycles) == [16 + 8, 20 * 16 // par + 16 + 9], res.cycles
+
+
+@needs_iverilog
+def test_mesh_row_parallel(tmp_path):
+    rng = np.random.default_rng(21)
+    mesh = chain_mesh(rng, 2, 8)
+    inputs = [[(0, a) for a in np.flatnonzero(rng.random(8) < 0.6)] for _ in range(20)]
+    ref = run_mesh(mesh, inputs)
+    res = simulate(mesh, inputs, tmp_path, par=4)
+    assert np.array_equal(ref, res.spikes) and ref[:, 1].any()
+
+
 # ---------------------------------------------------------------- Verilator
 
 

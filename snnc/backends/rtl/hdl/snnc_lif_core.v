@@ -7,16 +7,18 @@
 //   s       = cmp_gt ? v' > v_th : v' >= v_th      (ternary neurons: s = -1 if v' <= -v_th)
 //   v       = reset none: v' | hard: s ? v_reset : v' | soft: s ? sat_N(v' -/+ v_th) : v'
 //
-// Event-driven datapath, one synapse per clock:
-//   input FIFO of {sign, axon} -> weight row read (N_NEURONS words, sync-read RAM) ->
-//   saturating accumulate into acc RAM.  A `step` pulse closes the time step: the FIFO
-//   is drained, then the neuron update runs over the neurons (one per clock, 2-stage
+// Event-driven datapath, PAR synapses per clock (row-parallel: one RAM word holds the
+// weights of PAR consecutive neurons, one accumulator word their PAR accumulators):
+//   input FIFO of {sign, axon} -> weight row read (N_NEURONS/PAR words, sync-read RAM) ->
+//   PAR saturating accumulates into the acc RAM.  A `step` pulse closes the time step: the
+//   FIFO is drained, then the neuron update runs over the neurons (one per clock, 2-stage
 //   pipeline) and pushes the index of every firing neuron on the output stream.
 //
 // Memory images ($readmemh, optional; the same memories can be written at run time
 // through the cfg_* ports):
-//   WEIGHT_FILE: N_AXONS*N_NEURONS words of WEIGHT_BITS, address a*N_NEURONS + n,
-//                two's complement.
+//   WEIGHT_FILE: N_AXONS*N_NEURONS/PAR words of PAR*WEIGHT_BITS bits, word address
+//                a*(N_NEURONS/PAR) + n/PAR, neuron n's weight in bits
+//                [(n%PAR)*WEIGHT_BITS +: WEIGHT_BITS], two's complement.
 //   PARAM_FILE : N_NEURONS words of PB bits, fields from bit 0 upwards:
 //                v_th[MEM_BITS], v_reset[MEM_BITS], bias[MEM_BITS], leak_shift[SB],
 //                reset_mode[2] (0 none, 1 hard, 2 soft, 3 = none), cmp_gt[1], ternary[1].
@@ -30,12 +32,15 @@ module snnc_lif_core #(
     parameter integer MEM_BITS    = 12,
     parameter integer ACC_BITS    = 16,
     parameter integer FIFO_DEPTH  = 16,   // power of two, >= 2
+    parameter integer PAR         = 1,    // synapses per clock: a power of two dividing N_NEURONS
     parameter         WEIGHT_FILE = "",
     parameter         PARAM_FILE  = "",
     // derived widths (do not override)
     parameter integer NB  = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1,
     parameter integer AB  = (N_AXONS > 1) ? $clog2(N_AXONS) : 1,
-    parameter integer WAB = (N_AXONS * N_NEURONS > 1) ? $clog2(N_AXONS * N_NEURONS) : 1,
+    parameter integer NG  = N_NEURONS / PAR,                       // neuron groups (RAM words per row)
+    parameter integer GB  = (NG > 1) ? $clog2(NG) : 1,
+    parameter integer WAB = (N_AXONS * NG > 1) ? $clog2(N_AXONS * NG) : 1,
     parameter integer SB  = $clog2(MEM_BITS),
     parameter integer PB  = 3 * MEM_BITS + SB + 4
 ) (
@@ -58,21 +63,22 @@ module snnc_lif_core #(
     // run-time configuration (tie to 0 when the memory images are used)
     input  wire                   cfg_w_we,
     input  wire [WAB-1:0]         cfg_w_addr,
-    input  wire [WEIGHT_BITS-1:0] cfg_w_data,
+    input  wire [PAR*WEIGHT_BITS-1:0] cfg_w_data,
     input  wire                   cfg_p_we,
     input  wire [NB-1:0]          cfg_p_addr,
     input  wire [PB-1:0]          cfg_p_data
 );
     localparam integer FAB = $clog2(FIFO_DEPTH);
     localparam integer XB  = ((MEM_BITS > ACC_BITS) ? MEM_BITS : ACC_BITS) + 2;
+    localparam integer LP  = $clog2(PAR);
 
     localparam [2:0] S_CLEAR = 3'd0, S_IDLE = 3'd1, S_DRAIN = 3'd2, S_UPDATE = 3'd3, S_FLUSH = 3'd4;
 
     // ------------------------------------------------------------------ memories
-    reg [WEIGHT_BITS-1:0] wmem [0:N_AXONS*N_NEURONS-1];
+    reg [PAR*WEIGHT_BITS-1:0] wmem [0:N_AXONS*NG-1];
     reg [PB-1:0]          pmem [0:N_NEURONS-1];
     reg [MEM_BITS-1:0]    vmem [0:N_NEURONS-1];
-    reg [ACC_BITS-1:0]    amem [0:N_NEURONS-1];
+    reg [PAR*ACC_BITS-1:0] amem [0:NG-1];
     reg [AB:0]            fifo [0:FIFO_DEPTH-1];
 
     generate
@@ -102,14 +108,14 @@ module snnc_lif_core #(
 
     // ------------------------------------------------------------------ accumulate, stage 0: issue
     reg ev_active, ev_sign;
-    reg [NB-1:0] ev_n;
+    reg [GB-1:0] ev_n;        // neuron group of the weight word being read
     reg [WAB-1:0] w_addr;
     wire acc_phase = (state == S_IDLE) || (state == S_DRAIN);
-    wire ev_last = ev_active && (ev_n == N_NEURONS[NB-1:0] - 1'b1);
+    wire ev_last = ev_active && (ev_n == NG[GB-1:0] - 1'b1);
     wire f_pop = acc_phase && !f_empty && (!ev_active || ev_last);
 
     /* verilator lint_off WIDTH */
-    wire [WAB-1:0] row_base = f_head[AB-1:0] * N_NEURONS;
+    wire [WAB-1:0] row_base = f_head[AB-1:0] * NG;
     /* verilator lint_on WIDTH */
 
     always @(posedge clk) begin
@@ -136,8 +142,8 @@ module snnc_lif_core #(
 
     // ------------------------------------------------------------------ accumulate, stage 1: add
     reg a1_valid, a1_sign;
-    reg [NB-1:0] a1_n;
-    reg [WEIGHT_BITS-1:0] w_q;
+    reg [GB-1:0] a1_n;
+    reg [PAR*WEIGHT_BITS-1:0] w_q;
     always @(posedge clk) begin
         a1_valid <= ev_active && !rst;
         a1_n <= ev_n;
@@ -154,17 +160,36 @@ module snnc_lif_core #(
     always @(posedge clk) if (u_issue) p_q <= pmem[cnt];
 
     // ------------------------------------------------------------------ shared state read port
-    wire [NB-1:0] s_addr = (state == S_UPDATE) ? u1_n : a1_n;
-    wire signed [ACC_BITS-1:0] acc_rd = amem[s_addr];
+    // neuron u1_n = group u1_g, lane u1_l
+    /* verilator lint_off WIDTH */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [NB-1:0] u1_gw = u1_n >> LP;
+    wire [NB-1:0] u1_lw = u1_n & (PAR - 1);
+    wire [NB-1:0] lane_max = PAR - 1;
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_on WIDTH */
+    wire [GB-1:0] u1_g = u1_gw[GB-1:0];
+    wire u1_lane_last = (u1_lw == lane_max);
+    wire [GB-1:0] s_addr = (state == S_UPDATE) ? u1_g : a1_n;
+    wire [PAR*ACC_BITS-1:0] acc_word = amem[s_addr];
+    wire signed [ACC_BITS-1:0] acc_rd = acc_word[u1_lw * ACC_BITS +: ACC_BITS];
     wire signed [MEM_BITS-1:0] v_old  = vmem[u1_n];
 
-    // saturating accumulate (ACC_BITS + 1 bits, then clamp)
-    wire signed [ACC_BITS:0] w_ext = {{(ACC_BITS + 1 - WEIGHT_BITS){w_q[WEIGHT_BITS-1]}}, w_q};
-    wire signed [ACC_BITS:0] acc_x = {acc_rd[ACC_BITS-1], acc_rd};
-    wire signed [ACC_BITS:0] acc_sum = a1_sign ? (acc_x - w_ext) : (acc_x + w_ext);
-    wire acc_ovf = (acc_sum[ACC_BITS] != acc_sum[ACC_BITS-1]);
-    wire [ACC_BITS-1:0] acc_sat = acc_ovf ? {acc_sum[ACC_BITS], {(ACC_BITS - 1){~acc_sum[ACC_BITS]}}}
-                                          : acc_sum[ACC_BITS-1:0];
+    // PAR saturating accumulates (ACC_BITS + 1 bits, then clamp)
+    wire [PAR*ACC_BITS-1:0] acc_sat;
+    genvar gp;
+    generate
+        for (gp = 0; gp < PAR; gp = gp + 1) begin : g_lane
+            wire [WEIGHT_BITS-1:0] wl = w_q[gp*WEIGHT_BITS +: WEIGHT_BITS];
+            wire [ACC_BITS-1:0] al = acc_word[gp*ACC_BITS +: ACC_BITS];
+            wire signed [ACC_BITS:0] w_ext = {{(ACC_BITS + 1 - WEIGHT_BITS){wl[WEIGHT_BITS-1]}}, wl};
+            wire signed [ACC_BITS:0] acc_x = {al[ACC_BITS-1], al};
+            wire signed [ACC_BITS:0] acc_sum = a1_sign ? (acc_x - w_ext) : (acc_x + w_ext);
+            wire acc_ovf = (acc_sum[ACC_BITS] != acc_sum[ACC_BITS-1]);
+            assign acc_sat[gp*ACC_BITS +: ACC_BITS] = acc_ovf ? {acc_sum[ACC_BITS], {(ACC_BITS - 1){~acc_sum[ACC_BITS]}}}
+                                                              : acc_sum[ACC_BITS-1:0];
+        end
+    endgenerate
 
     // ------------------------------------------------------------------ update, stage 1: neuron
     wire signed [MEM_BITS-1:0] p_vth    = p_q[MEM_BITS-1:0];
@@ -209,9 +234,15 @@ module snnc_lif_core #(
 
     // ------------------------------------------------------------------ state write ports
     wire clearing = (state == S_CLEAR);
-    wire a_we = clearing || u_commit || a1_valid;
-    wire [NB-1:0] a_wa = clearing ? cnt : s_addr;
-    wire [ACC_BITS-1:0] a_wd = (clearing || u_commit) ? {ACC_BITS{1'b0}} : acc_sat;
+    // the update clears a whole accumulator word when it reaches the word's last neuron
+    /* verilator lint_off WIDTH */
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [NB-1:0] cnt_gw = cnt >> LP;
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_on WIDTH */
+    wire a_we = clearing || (u_commit && u1_lane_last) || a1_valid;
+    wire [GB-1:0] a_wa = clearing ? cnt_gw[GB-1:0] : s_addr;
+    wire [PAR*ACC_BITS-1:0] a_wd = (clearing || u_commit) ? {(PAR * ACC_BITS){1'b0}} : acc_sat;
     wire v_we = clearing || u_commit;
     wire [NB-1:0] v_wa = clearing ? cnt : u1_n;
     wire [MEM_BITS-1:0] v_wd = clearing ? {MEM_BITS{1'b0}} : v_next;

@@ -27,6 +27,7 @@ module snnc_mesh #(
     parameter integer ACC_BITS    = 16,
     parameter integer FIFO_DEPTH  = 16,
     parameter integer FANOUT      = 1,
+    parameter integer PAR         = 1,    // synapses per clock in each core (see snnc_lif_core)
     parameter         CORE_PREFIX = "",
     parameter         ROUTE_FILE  = "",
     parameter [8*N_CORES-1:0] ORDER = identity_order(N_CORES),
@@ -75,6 +76,7 @@ module snnc_mesh #(
     localparam integer RAB = (RN > 1) ? $clog2(RN) : 1;
     localparam integer JB = (FANOUT > 1) ? $clog2(FANOUT) : 1;
     localparam integer KB = $clog2(N_CORES + 1);
+    localparam integer CWAB = (N_AXONS * (N_NEURONS / PAR) > 1) ? $clog2(N_AXONS * (N_NEURONS / PAR)) : 1;
 
     // ------------------------------------------------------------------ cores
     wire [N_CORES-1:0] c_in_valid, c_in_ready, c_step, c_idle, c_done, c_out_valid, c_out_ready, c_out_sign;
@@ -89,7 +91,7 @@ module snnc_mesh #(
             localparam [7:0] LO = hex_char(gi);
             snnc_lif_core #(
                 .N_NEURONS(N_NEURONS), .N_AXONS(N_AXONS), .WEIGHT_BITS(WEIGHT_BITS),
-                .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH),
+                .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .PAR(PAR),
                 .WEIGHT_FILE({CORE_PREFIX, "w", HI, LO, ".memh"}),
                 .PARAM_FILE({CORE_PREFIX, "p", HI, LO, ".memh"})
             ) u_core (
@@ -98,8 +100,7 @@ module snnc_mesh #(
                 .step(c_step[gi]), .idle(c_idle[gi]), .step_done(c_done[gi]),
                 .out_valid(c_out_valid[gi]), .out_ready(c_out_ready[gi]),
                 .out_neuron(c_out_neuron[gi*NB +: NB]), .out_sign(c_out_sign[gi]),
-                .cfg_w_we(1'b0), .cfg_w_addr({(N_AXONS * N_NEURONS > 1 ? $clog2(N_AXONS * N_NEURONS) : 1){1'b0}}),
-                .cfg_w_data({WEIGHT_BITS{1'b0}}),
+                .cfg_w_we(1'b0), .cfg_w_addr({CWAB{1'b0}}), .cfg_w_data({(PAR * WEIGHT_BITS){1'b0}}),
                 .cfg_p_we(1'b0), .cfg_p_addr({NB{1'b0}}), .cfg_p_data({(3 * MEM_BITS + $clog2(MEM_BITS) + 4){1'b0}})
             );
         end

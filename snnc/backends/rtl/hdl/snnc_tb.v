@@ -2,7 +2,7 @@
 //
 // Parameters come from `snnc_params.vh` (written by snnc.backends.rtl.sim), which must
 // define the localparams N_CORES, N_NEURONS, N_AXONS, WEIGHT_BITS, MEM_BITS, ACC_BITS,
-// FIFO_DEPTH, FANOUT, CORE_PREFIX, ROUTE_FILE, ORDER, IN_FILE, OUT_FILE.
+// FIFO_DEPTH, FANOUT, PAR, CORE_PREFIX, ROUTE_FILE, ORDER, IN_FILE, OUT_FILE.
 //
 // IN_FILE (decimal, whitespace separated):  T, then for each step: E, then E triples
 //   "core axon sign" (sign 0: +1 event, 1: -1 event), in delivery order.
@@ -34,7 +34,7 @@ module snnc_tb;
 
     snnc_mesh #(
         .N_CORES(N_CORES), .N_NEURONS(N_NEURONS), .N_AXONS(N_AXONS), .WEIGHT_BITS(WEIGHT_BITS),
-        .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .FANOUT(FANOUT),
+        .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .FANOUT(FANOUT), .PAR(PAR),
         .CORE_PREFIX(CORE_PREFIX), .ROUTE_FILE(ROUTE_FILE), .ORDER(ORDER)
     ) dut (
         .clk(clk), .rst(rst),
