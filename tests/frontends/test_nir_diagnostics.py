@@ -99,7 +99,8 @@ def test_missing_parameter_in_file(tmp_path: Path) -> None:
     with h5py.File(path, "r+") as f:
         del f["node/nodes/lif/tau"]
     msg = _diag(import_nir, path)
-    assert msg.startswith(f"{path}: error: cannot read NIR graph: TypeError:")
+    assert msg.startswith(f"{path}: error: node 'lif': cannot read NIR graph: TypeError:")
+    assert "tau" in msg
 
 
 # --------------------------------------------------------------------------- graph content

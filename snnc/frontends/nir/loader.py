@@ -66,7 +66,34 @@ def read_graph(path: str | os.PathLike[str]) -> nir.NIRGraph:
     try:
         return nir.read(fname, type_check=False)
     except Exception as e:  # nir raises assorted errors (assert, KeyError, ValueError) on bad content
-        raise error(f"cannot read NIR graph: {type(e).__name__}: {_first_line(e)}", FileLoc(fname)) from None
+        where = _failing_node(fname)
+        raise error(f"cannot read NIR graph: {type(e).__name__}: {_first_line(e)}", FileLoc(fname, where)) from None
+
+
+def _failing_node(fname: str) -> str | None:
+    """The first leaf node (depth-first, file order) that ``nir`` cannot build on its own,
+    to locate a failure of ``nir.read``; None when every node builds alone."""
+    import h5py
+    from nir.serialization import hdf2dict
+
+    def visit(group, name: str) -> str | None:
+        if _node_type(group) == "NIRGraph":
+            for child_name, child in group["nodes"].items():
+                found = visit(child, f"{name}.{child_name}" if name else child_name)
+                if found is not None:
+                    return found
+            return None
+        try:
+            nir.dict2NIRNode(hdf2dict(group))
+        except Exception:  # the same assorted errors as above
+            return name or None
+        return None
+
+    try:
+        with h5py.File(fname, "r") as fh:
+            return visit(fh["node"], "")
+    except (OSError, KeyError, ValueError, TypeError):
+        return None
 
 
 def _check_node_types(group, fname: str, name: str) -> None:
