@@ -316,3 +316,14 @@ def test_mesh_rejects_out_of_order_delivery():
     mesh = MeshConfig(cores, {(0, 0): [(1, 3)], (0, 1): [(1, 0)]})
     with pytest.raises(ValueError, match="not strictly increasing"):
         run_mesh(mesh, [[]])
+
+
+@needs_verilator
+@pytest.mark.slow
+def test_mesh_verilator_row_parallel(tmp_path):
+    rng = np.random.default_rng(31)
+    mesh = chain_mesh(rng, 3, 8, order=[1, 2, 0])
+    inputs = [[(1, a) for a in np.flatnonzero(rng.random(8) < 0.6)] for _ in range(20)]
+    ref = run_mesh(mesh, inputs)
+    res = simulate(mesh, inputs, tmp_path, simulator="verilator", par=2)
+    assert np.array_equal(ref, res.spikes) and ref[:, 0].any()
