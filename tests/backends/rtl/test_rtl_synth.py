@@ -97,3 +97,21 @@ def test_yosys_accepts_mesh_with_images(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     log = (tmp_path / "log").read_text()
     assert log.count("snnc_lif_core ===") == 2 and "=== snnc_mesh ===" in log
+
+
+@pytest.mark.skipif(not have("verilator"), reason="verilator not installed (scripts/install-system-deps.sh)")
+def test_verilator_lint_testbench(tmp_path):
+    import numpy as np
+
+    from snnc.backends.rtl.refmodel import CoreConfig, MeshConfig
+    from snnc.backends.rtl.sim import TB_SOURCE, write_images
+
+    cores = [CoreConfig(weights=np.ones((4, 4), int), v_th=1) for _ in range(2)]
+    d = write_images(MeshConfig(cores, {(0, 0): [(1, 0)]}), tmp_path, par=2)
+    p = subprocess.run(
+        ["verilator", "--lint-only", "-Wall", "--timing", f"-I{d}", "--top-module", "snnc_tb"]
+        + [str(x) for x in [*HDL_SOURCES, TB_SOURCE]],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 0 and "%Warning" not in p.stderr, p.stderr
