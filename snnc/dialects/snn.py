@@ -35,6 +35,8 @@ from .nn import FloatOrSpikeTensor
 
 RESETS = ("hard", "soft", "none")
 COMPARISONS = ("ge", "gt")
+#: Readouts over time of an ``snn.output``.
+READOUTS = ("none", "sum", "mean", "last")
 
 
 def _param(name: str, doc: str, default: float | None | object = ...) -> Attr:
@@ -196,10 +198,15 @@ class Output(OpDef):
     """Graph output number ``index``, named ``name``.
 
     Its operand at every step is recorded (the run returns ``[T, *shape]`` per output).
+    ``readout`` says how the recorded series is read out over time: ``"none"`` (default:
+    every step, ``[T, *shape]``), ``"sum"`` (``sum_t y[t]``), ``"mean"`` (``(1/T) sum_t y[t]``)
+    or ``"last"`` (``y[T-1]``); the last three give ``[*shape]`` (spikes count as 0/1, ternary
+    as -1/0/+1; sums and means are floats of the run's precision).
 
     Example::
 
         "snn.output"(%3) {index = 0 : i64, name = "spikes"} : (tensor<10xi1>) -> ()
+        "snn.output"(%4) {index = 1 : i64, name = "logits", readout = "mean"} : (tensor<10xf32>) -> ()
     """
 
     name = "snn.output"
@@ -208,6 +215,7 @@ class Output(OpDef):
     attributes = (
         Attr("name", StringAttr, doc="output name (unique in the graph)"),
         Attr("index", IntegerAttr, doc="position among the outputs"),
+        Attr("readout", StringAttr, default="none", choices=READOUTS, doc="readout over time: none, sum, mean or last"),
     )
     traits = frozenset({Trait.GRAPH_OUTPUT})
 

@@ -261,8 +261,20 @@ def run_graph(
                         state_series.setdefault(name, []).append(_unbatch_state(st) if not batched else st)
 
     outputs = {k: np.stack(v) if v else np.zeros((0,)) for k, v in out_series.items()}
+    for o in out_ops:
+        outputs[o.attr("name")] = apply_readout(outputs[o.attr("name")], str(o.attr("readout")), float_dtype)  # type: ignore[attr-defined]
     probes = {k: np.stack(v) for k, v in probe_series.items()}
     return RunResult(outputs=outputs, probes=probes, states=state_series)
+
+
+def apply_readout(series: np.ndarray, readout: str, float_dtype: np.dtype) -> np.ndarray:
+    """An output's series ``[T, ...]`` read out over time (``snn.output``'s ``readout``)."""
+    if readout == "none":
+        return series
+    if readout == "last":
+        return series[-1]
+    vals = series.astype(float_dtype) if series.dtype.kind in "biu" else series
+    return vals.sum(axis=0) if readout == "sum" else vals.mean(axis=0)
 
 
 def _unbatch_state(st: Any) -> Any:
