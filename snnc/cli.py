@@ -58,8 +58,8 @@ DtOption = Annotated[
     typer.Option("--dt", help="Time step in seconds for NIR input (default: the file's metadata, else the NIR frontend's default).", min=0.0),
 ]
 DiscOption = Annotated[
-    Discretization,
-    typer.Option("--discretization", help="How NIR's continuous-time neurons become discrete steps (NIR input only)."),
+    Discretization | None,
+    typer.Option("--discretization", help="How NIR's continuous-time neurons become discrete steps (NIR input only; default: the file's metadata, else euler)."),
 ]
 
 
@@ -106,11 +106,11 @@ def _diagnostics(sources: dict[str, str] | None = None) -> Iterator[dict[str, st
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def _load(path: Path, dt: float | None, discretization: Discretization, texts: dict[str, str]):
+def _load(path: Path, dt: float | None, discretization: Discretization | None, texts: dict[str, str]):
     from .driver import Sources, load_module
 
     src = Sources(texts)
-    return load_module(path, dt=dt, discretization=discretization.value, sources=src)
+    return load_module(path, dt=dt, discretization=None if discretization is None else discretization.value, sources=src)
 
 
 def _emit_text(text: str, output: Path | None) -> None:
@@ -128,7 +128,7 @@ def import_cmd(
     model: Annotated[Path, typer.Argument(help="The NIR graph (.nir) to import.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the MLIR text here (default: stdout).")] = None,
     dt: DtOption = None,
-    discretization: DiscOption = Discretization.euler,
+    discretization: DiscOption = None,
     locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
 ) -> None:
     """Import a NIR graph and print it as snnc IR (MLIR generic form), verified."""
@@ -152,7 +152,7 @@ def opt_cmd(
     ] = False,
     timing: Annotated[bool, typer.Option("--timing", help="Print a per-pass timing table to stderr.")] = False,
     dt: DtOption = None,
-    discretization: DiscOption = Discretization.euler,
+    discretization: DiscOption = None,
     locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
 ) -> None:
     """Parse and verify a module, run a pass pipeline (verifying after every pass), print it."""
@@ -184,7 +184,7 @@ def run_cmd(
     ] = None,
     dtype: Annotated[FloatDType, typer.Option("--dtype", help="Float precision of the interpreter.")] = FloatDType.float64,
     dt: DtOption = None,
-    discretization: DiscOption = Discretization.euler,
+    discretization: DiscOption = None,
 ) -> None:
     """Interpret a graph for T steps (T = the inputs' first axis); save or summarise its outputs."""
     with _diagnostics() as texts:
@@ -206,7 +206,7 @@ def export_nir_cmd(
     model: Annotated[Path, typer.Argument(help="The module to export (.mlir, or .nir).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The NIR file to write.")],
     dt: DtOption = None,
-    discretization: DiscOption = Discretization.euler,
+    discretization: DiscOption = None,
 ) -> None:
     """Export a module's snn.graph to a NIR graph (.nir, HDF5)."""
     with _diagnostics() as texts:

@@ -50,7 +50,7 @@ def load_module(
     path: str | os.PathLike[str],
     *,
     dt: float | None = None,
-    discretization: str = "euler",
+    discretization: str | None = None,
     sources: Sources | None = None,
     verify_module: bool = True,
 ) -> ModuleOp:
@@ -77,7 +77,7 @@ def load_module(
         raise error(f"cannot open '{name}': no such file")
     if p.is_dir():
         raise error(f"cannot open '{name}': is a directory")
-    if discretization not in DISCRETIZATIONS:
+    if discretization is not None and discretization not in DISCRETIZATIONS:
         raise error(f"unknown discretization '{discretization}' (expected one of: {', '.join(DISCRETIZATIONS)})")
     if dt is not None and not (dt > 0 and np.isfinite(dt)):
         raise error(f"--dt must be a positive number of seconds, got {dt}")

@@ -94,6 +94,27 @@ def test_import_options(tmp_path):
     assert '"snn.lif"' in a
 
 
+def test_import_follows_recorded_discretization_unless_overridden(tmp_path):
+    exact_mlir = tmp_path / "exact.mlir"
+    ok("import", LIF, "--discretization", "exact", "-o", exact_mlir)
+    exported = tmp_path / "exact.nir"
+    ok("export-nir", exact_mlir, "-o", exported)
+    from snnc.ir import parse_module
+
+    def alpha(text: str) -> float:
+        (lif,) = [op for op in parse_module(text).walk() if op.op_name == "snn.lif"]
+        return lif.attr("alpha")
+
+    exact = alpha(exact_mlir.read_text())
+    euler = alpha(ok("import", LIF).stdout)
+    assert abs(exact - euler) > 1e-6
+    # Without --discretization the scheme recorded in the file is used (tau goes
+    # through exp/log on the way, hence the tolerance) ...
+    assert alpha(ok("import", exported).stdout) == pytest.approx(exact, rel=1e-12, abs=0)
+    # ... and an explicit option overrides it.
+    assert alpha(ok("import", exported, "--discretization", "euler").stdout) == pytest.approx(euler, rel=1e-12, abs=0)
+
+
 def test_opt_pipeline_dumps_and_timing(tmp_path, braille_mlir):
     out = tmp_path / "opt.mlir"
     r = ok("opt", braille_mlir, "--pass-pipeline=canonicalize", "-o", out, "--print-ir-after-all", "--timing")
