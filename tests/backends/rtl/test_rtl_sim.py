@@ -200,10 +200,10 @@ def test_cycles_per_step(tmp_path):
     base = res.cycles - np.array([len(x) for x in inputs]) * n
     # docs/rtl.md: E*N + N + 8 cycles with no event, E*N + N + 9 with events (1-cycle accumulate latency)
     assert list(base) == [n + 8] + [n + 9] * 4, res.cycles
-    # every neuron fires: the router spends 4 cycles per output spike (FANOUT = 1) and the update waits
+    # every neuron fires: the router spends 2 cycles per output spike (FANOUT = 1) and the update waits
     cfg.v_th[:] = -100
     res = simulate(cfg, [[], [0]], tmp_path, fifo_depth=64)
-    assert list(res.cycles) == [4 * n + 6, 4 * n + 6 + n + 1], res.cycles
+    assert list(res.cycles) == [2 * n + 7, 2 * n + 7 + n + 1], res.cycles
 
 
 @needs_iverilog

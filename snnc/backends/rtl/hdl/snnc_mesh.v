@@ -139,10 +139,15 @@ module snnc_mesh #(
     /* verilator lint_off WIDTH */
     wire [RAB-1:0] r_addr = ({{RAB{1'b0}}, cur} * N_NEURONS + r_n) * FANOUT + r_j;
     /* verilator lint_on WIDTH */
-    always @(posedge clk) if (rstate == R_RD) rt_q <= rmem[r_addr];
+    always @(posedge clk) if (rstate == R_OBS || rstate == R_RD) rt_q <= rmem[r_addr];
 
     wire ext_phase = (mstate == M_IDLE);
     wire r_push = (rstate == R_PUSH) && rt_valid;
+    wire r_entry_done = (rstate == R_PUSH) && (!rt_valid || dst_ready);
+    wire r_last = (FANOUT == 1) || (r_j == FANOUT[JB-1:0] - 1'b1);
+    // the router takes the running core's next spike when idle or while finishing the last route
+    wire r_free = (mstate == M_WAIT) && ((rstate == R_IDLE) || (r_entry_done && r_last));
+    wire r_take = r_free && c_out_valid[cur];
     assign c_in_axon = ext_phase ? in_axon : rt_axon;
     assign c_in_sign = ext_phase ? in_sign : r_sign;
     wire [CB-1:0] dst = ext_phase ? in_core : rt_core;
@@ -154,7 +159,7 @@ module snnc_mesh #(
         for (gj = 0; gj < N_CORES; gj = gj + 1) begin : g_wire
             assign c_in_valid[gj] = (dst == gj) && (ext_phase ? in_valid : r_push);
             assign c_step[gj] = (mstate == M_KICK) && (cur == gj) && c_idle[gj];
-            assign c_out_ready[gj] = (rstate == R_IDLE) && (mstate == M_WAIT) && (cur == gj);
+            assign c_out_ready[gj] = r_free && (cur == gj);
         end
     endgenerate
 
@@ -173,23 +178,27 @@ module snnc_mesh #(
             core_done <= 1'b0;
         end else begin
             // router
-            case (rstate)
-                R_IDLE: if (mstate == M_WAIT && c_out_valid[cur]) begin
-                    r_n <= c_out_neuron[cur*NB +: NB];
-                    r_sign <= c_out_sign[cur];
-                    r_j <= 0;
-                    rstate <= R_OBS;
-                end
-                R_OBS: if (out_ready) rstate <= R_RD;
-                R_RD: rstate <= R_PUSH;
-                R_PUSH: if (!rt_valid || dst_ready) begin
-                    if (r_j == FANOUT[JB-1:0] - 1'b1 || FANOUT == 1) rstate <= R_IDLE;
-                    else begin
-                        r_j <= r_j + 1'b1;
-                        rstate <= R_RD;
+            // router: R_OBS presents the spike on out_* while reading route entry 0;
+            // R_PUSH pushes entry j into its destination; R_RD reads entry j+1
+            if (r_take) begin
+                r_n <= c_out_neuron[cur*NB +: NB];
+                r_sign <= c_out_sign[cur];
+                r_j <= 0;
+                rstate <= R_OBS;
+            end else begin
+                case (rstate)
+                    R_OBS: if (out_ready) rstate <= R_PUSH;
+                    R_RD: rstate <= R_PUSH;
+                    R_PUSH: if (r_entry_done) begin
+                        if (r_last) rstate <= R_IDLE;
+                        else begin
+                            r_j <= r_j + 1'b1;
+                            rstate <= R_RD;
+                        end
                     end
-                end
-            endcase
+                    default: ;
+                endcase
+            end
             // sequencer
             case (mstate)
                 M_IDLE: if (step && (&c_idle)) begin
