@@ -123,19 +123,78 @@ def _emit_text(text: str, output: Path | None) -> None:
         write_text(output, text)
 
 
+class TimeLayout(StrEnum):
+    step = "step"
+    TB = "TB"
+    BT = "BT"
+
+
+class Readout(StrEnum):
+    none = "none"
+    sum = "sum"
+    mean = "mean"
+    last = "last"
+
+
+def _parse_shape(text: str) -> list[int]:
+    from .ir.diagnostics import error
+
+    try:
+        dims = [int(d) for d in text.replace("x", ",").split(",") if d.strip()]
+    except ValueError:
+        raise error(f"--input-shape '{text}' is not a comma-separated list of sizes (e.g. 4,1,3,32,32)") from None
+    if not dims or any(d < 1 for d in dims):
+        raise error(f"--input-shape '{text}' needs positive sizes")
+    return dims
+
+
 @app.command("import")
 def import_cmd(
-    model: Annotated[Path, typer.Argument(help="The NIR graph (.nir) to import.")],
+    model: Annotated[
+        Path,
+        typer.Argument(
+            help="The model: a NIR graph (.nir), or PyTorch: .pt2 (torch.export.save), file.py:factory, "
+            "a pickled nn.Module (.pt/.pth, with --trust-pickle)."
+        ),
+    ],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the MLIR text here (default: stdout).")] = None,
     dt: DtOption = None,
     discretization: DiscOption = None,
     locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
+    input_shape: Annotated[
+        list[str] | None,
+        typer.Option("--input-shape", help="PyTorch: full shape of an example input, time/batch axes included "
+                     "(e.g. 4,1,3,32,32); once per model input.  Not needed for .pt2."),
+    ] = None,
+    time_layout: Annotated[
+        TimeLayout,
+        typer.Option("--time-layout", help="PyTorch: the inputs' leading axes: step ([B, ...], one step per call), "
+                     "TB ([T, B, ...], multi-step) or BT ([B, T, ...])."),
+    ] = TimeLayout.step,
+    readout: Annotated[
+        Readout,
+        typer.Option("--readout", help="PyTorch: readout over time of outputs that keep a time axis (none, sum, mean, last)."),
+    ] = Readout.none,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option("--trust-pickle", help="PyTorch: allow loading a pickled nn.Module (runs code from the file)."),
+    ] = False,
 ) -> None:
-    """Import a NIR graph and print it as snnc IR (MLIR generic form), verified."""
+    """Import a model (NIR graph or PyTorch model file) and print it as snnc IR (MLIR generic form), verified."""
     with _diagnostics() as texts:
+        from .driver import Sources, load_module
         from .ir.printer import print_module
 
-        module = _load(model, dt, discretization, texts)
+        torch_options = {
+            "input_shapes": [_parse_shape(s) for s in (input_shape or [])],
+            "time_layout": time_layout.value,
+            "readout": readout.value,
+            "trust_pickle": trust_pickle,
+        }
+        module = load_module(
+            model, dt=dt, discretization=None if discretization is None else discretization.value,
+            sources=Sources(texts), torch_options=torch_options,
+        )
         _emit_text(print_module(module, locations=locations), output)
 
 

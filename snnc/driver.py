@@ -53,15 +53,27 @@ def load_module(
     discretization: str | None = None,
     sources: Sources | None = None,
     verify_module: bool = True,
+    torch_options: dict[str, Any] | None = None,
 ) -> ModuleOp:
     """Read a model: NIR (``.nir``) through the NIR frontend, else MLIR text (``-``: stdin);
     then verify.
 
     ``dt`` and ``discretization`` apply to NIR input only (MLIR text already holds
-    discrete-time parameters; they are ignored there).
+    discrete-time parameters; they are ignored there).  PyTorch model files (``.pt2``,
+    TorchScript, a pickle, ``file.py:factory``) go through the PyTorch frontend with
+    ``torch_options`` (keyword arguments of :func:`snnc.frontends.torch.import_torch_file`).
     """
     p = Path(path)
     name = str(path)
+    from .frontends.torch import is_torch_path
+
+    if name != "-" and is_torch_path(name):  # .pt2 / TorchScript / pickle / file.py:factory
+        from .frontends.torch import import_torch_file
+
+        module = import_torch_file(name, **(torch_options or {}))
+        if verify_module:
+            verify(module)
+        return module
     if name == "-":  # MLIR text on stdin
         text = sys.stdin.read()
         name = "<stdin>"

@@ -136,6 +136,8 @@ def load_torch_model(path: str | os.PathLike[str], *, trust_pickle: bool = False
     if not p.exists():
         raise error(f"cannot open '{spec}': no such file")
     if p.suffix.lower() == ".pt2":
+        import snnc.nn  # noqa: F401  (registers the torch.ops.snnc neuron ops the program may call)
+
         try:
             return torch.export.load(str(p))
         except Exception as e:
