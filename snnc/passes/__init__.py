@@ -5,10 +5,12 @@ Importing this package registers every pass (``Pass.registry``); the pipeline pa
 """
 
 from .canonicalize import Canonicalize
+from .convert_torch_to_snn import ConvertTorchToSnn
 from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
 
 __all__ = [
     "Canonicalize",
+    "ConvertTorchToSnn",
     "Pass",
     "PassManager",
     "PassOption",
