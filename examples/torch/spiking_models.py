@@ -61,7 +61,10 @@ class ConvBNLIF(nn.Module):
 def conv_bn_lif() -> nn.Module:
     """Input ``[T, B, 2, 8, 8]``; output spikes ``[T, B, 5]``."""
     torch.manual_seed(0)
-    return _randomize_bn(ConvBNLIF())
+    m = ConvBNLIF()
+    with torch.no_grad():
+        m.fc[1].weight.mul_(12)  # enough drive for the output layer to fire
+    return _randomize_bn(m)
 
 
 # --------------------------------------------------------------------------- Spike-driven Transformer v1

@@ -463,10 +463,10 @@ def _elementwise(ctx: Ctx, a: TV, b: TV, kind: str) -> list[TV]:
         if kind == "mul":
             v = ctx.create(nn.Scale, [x.value], x.sample, felt, scale=FloatAttr(c, felt))  # type: ignore[list-item]
             return [_with(x, v, shape, readout=mode)]
-        b = TV(array=np.asarray(c, dtype=numpy_dtype(felt)), sizes=(), element=felt)
+        b = TV(array=np.full((1,), c, dtype=numpy_dtype(felt)), sizes=(1,), element=felt)
     if not a.is_tensor and not a.is_const_tensor:
         c = float(a.const)
-        a = TV(array=np.asarray(c, dtype=numpy_dtype(felt)), sizes=(), element=felt)
+        a = TV(array=np.full((1,), c, dtype=numpy_dtype(felt)), sizes=(1,), element=felt)
     ref = a if a.is_tensor else b
     for t in (a, b):
         if t.is_tensor and t is not ref:
@@ -1138,8 +1138,9 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
                 f"neuron '{ctx.name()}': the initial {'current' if name == 'i0' else 'membrane'} must be the neuron's "
                 f"rest value {rest[name]} (a state carried in from outside the model cannot be imported)"
             )
+    live = ctx.extra.get("live", set())
     for r in ctx.op.results[1:]:
-        if r.has_uses():
+        if any(id(u.operation) in live for u in r.uses):
             raise ctx.fail(
                 f"neuron '{ctx.name()}': its returned state (membrane / current) is used by the model; the IR "
                 "neurons output spikes only"
@@ -1255,6 +1256,20 @@ def _str_attr(op: Operation, name: str, default: str) -> str:
     return str(a.value) if isinstance(a, StringAttr) else default
 
 
+def _live_ops(block) -> set[int]:
+    """Ids of the ops whose results the function's return (transitively) needs."""
+    live: set[int] = set()
+    work = [op for op in block.ops if op.op_name == "func.return"]
+    while work:
+        op = work.pop()
+        for v in op.operands:
+            d = v.defining_op()
+            if d is not None and id(d) not in live:
+                live.add(id(d))
+                work.append(d)
+    return live
+
+
 def convert_function(func: Operation, *, layout: str, readout: str, graph_name: str = "main") -> snn.Graph:
     graph = snn.Graph.build(graph_name)
     b = Builder.at_end(graph.body)
@@ -1273,12 +1288,15 @@ def convert_function(func: Operation, *, layout: str, readout: str, graph_name: 
         sample = shape[len(lead) :]
         inp = b.create(snn.Input, [], [TensorType(sample, elt)], {"name": StringAttr(name), "index": IntegerAttr(i, i64)}, location=loc)
         env[arg] = TV(value=inp.results[0], lead=lead, sizes=shape, element=elt)
+    live = _live_ops(block)
     outputs: list[tuple[TV, Location]] = []
     for op in block.ops:
         if op.op_name == "func.return":
             outputs = [(env[v], op.location) for v in op.operands]
             break
-        ctx = Ctx(b, op, layout, readout)
+        if id(op) not in live:  # computes nothing the outputs need (e.g. a discarded neuron state)
+            continue
+        ctx = Ctx(b, op, layout, readout, extra={"live": live})
         conv = CONVERTERS.get(ctx.name())
         if conv is None:
             raise ctx.fail(f"unsupported PyTorch operation '{ctx.name()}'")
