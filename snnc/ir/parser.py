@@ -425,12 +425,17 @@ class _Builder(Transformer):
         t = f64 if type_ is None else self._type_of(type_)
         if not isinstance(t, FloatType):
             raise _Fail(f"floating point value not valid for specified type '{t}'", tok)
-        value = float(tok)
         if t.brain:
             raise _Fail("bf16 attributes are not supported by snnc", tok)
-        if not math.isfinite(FloatAttr(value, t).float_value):
+        return FloatAttr(self._float_literal(tok, t), t)
+
+    def _float_literal(self, tok: Token, t: FloatType) -> float:
+        value = float(tok)
+        with np.errstate(all="ignore"):
+            rounded = float(np.array(value, dtype=numpy_dtype(t)))
+        if math.isfinite(value) and not math.isfinite(rounded):
             raise _Fail(f"floating point value too large for attribute of type '{t}'", tok)
-        return FloatAttr(value, t)
+        return value
 
     def hex_attr(self, tok: Token, type_: Any = None) -> Attribute:
         t = i64 if type_ is None else self._type_of(type_)
@@ -478,7 +483,9 @@ class _Builder(Transformer):
         kind = tok.type
         if isinstance(elt, FloatType):
             if kind == "FLOAT_LIT":
-                return float(tok)
+                if elt.brain:
+                    raise _Fail("bf16 elements are not supported by snnc", tok)
+                return self._float_literal(tok, elt)
             if kind == "HEX_LIT":
                 return _float_from_bits(int(str(tok), 16), elt)
             if kind == "INT_LIT":

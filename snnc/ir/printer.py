@@ -31,6 +31,7 @@ from .attributes import (
     DenseElementsAttr,
     DenseResourceAttr,
     DictionaryAttr,
+    FloatAttr,
     IntegerAttr,
     UnitAttr,
     encode_blob,
@@ -38,7 +39,7 @@ from .attributes import (
 )
 from .core import Block, Operation, Region, Value
 from .diagnostics import Location, UnknownLoc, quote_string
-from .types import FloatType, IndexType, IntegerType, Type, i1
+from .types import FloatType, IndexType, IntegerType, Type, f64, i1, i64
 
 __all__ = ["print_module", "print_op", "value_names", "print_attribute", "print_type"]
 
@@ -218,8 +219,18 @@ def _print_int(attr: IntegerAttr) -> str:
     return f"{v} : {t}"
 
 
-def print_attribute(attr: Attribute, resources: _Resources | None = None) -> str:
-    """MLIR text of ``attr`` (resource handles renamed through ``resources`` when given)."""
+def print_attribute(attr: Attribute, resources: _Resources | None = None, elide: bool = False) -> str:
+    """MLIR text of ``attr`` (resource handles renamed through ``resources`` when given).
+
+    ``elide`` is MLIR's ``AttrTypeElision::May`` (elements of an array): ``i64`` integers and
+    ``f64`` floats (unless printed in hex) drop their ``: type``.
+    """
+    if elide and isinstance(attr, IntegerAttr) and attr.type == i64:
+        return _print_int(attr).rsplit(" : ", 1)[0]
+    if elide and isinstance(attr, FloatAttr) and attr.type == f64:
+        text = format_float(attr.float_value, f64)
+        if not text.startswith("0x"):
+            return text
     if isinstance(attr, DenseResourceAttr):
         name = resources.name(attr) if resources is not None else attr.handle
         return f"dense_resource<{keyword_or_string(name)}> : {attr.type}"
@@ -228,7 +239,7 @@ def print_attribute(attr: Attribute, resources: _Resources | None = None) -> str
     if isinstance(attr, IntegerAttr):
         return _print_int(attr)
     if isinstance(attr, ArrayAttr):
-        return "[" + ", ".join(print_attribute(e, resources) for e in attr.elements) + "]"
+        return "[" + ", ".join(print_attribute(e, resources, elide=True) for e in attr.elements) + "]"
     if isinstance(attr, DictionaryAttr):
         return "{" + _named_attrs(attr.entries, resources) + "}"
     if isinstance(attr, BoolAttr):
