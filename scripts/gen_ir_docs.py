@@ -169,9 +169,9 @@ def render_op(cls) -> str:
 
 def render() -> str:
     sys.path.insert(0, str(ROOT))
-    from snnc.dialects import DIALECTS, nn, snn
+    from snnc.dialects import DIALECTS, nn, snn, spike
 
-    modules = {"nn": nn, "snn": snn}
+    modules = {"nn": nn, "snn": snn, "spike": spike}
     parts = [HEADER]
     for d in DIALECTS:
         parts.append(f"## The `{d.name}` dialect")
