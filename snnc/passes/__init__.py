@@ -7,6 +7,7 @@ Importing this package registers every pass (``Pass.registry``); the pipeline pa
 from .canonicalize import Canonicalize
 from .convert_torch_to_snn import ConvertTorchToSnn
 from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
+from .quantize import Quantize
 
 __all__ = [
     "Canonicalize",
@@ -15,6 +16,7 @@ __all__ = [
     "PassManager",
     "PassOption",
     "PassTiming",
+    "Quantize",
     "parse_pipeline",
     "pipeline_to_text",
     "write_timing_report",

@@ -1,0 +1,763 @@
+"""``quantize``: lower a float ``nn``/``snn`` graph to the integer ``spike`` dialect.
+
+    pm = PassManager([Quantize(calibration=x, weight_bits=8)])   # x: [T, *shape] or [T, B, *shape]
+    pm.run(module)
+    print(pm.passes[0].report.summary())                          # float-vs-integer agreement
+
+Every scale is folded so that a step needs only integer adds, shifts, compares (and, for
+real-valued inputs and non power-of-two leaks, integer multiplies).  The scheme, for a
+neuron fed by the synapse terms ``sum_j W_j x_j + b`` (nn.linear / nn.conv2d, possibly added
+and delayed), with ``x_j`` either spikes (scale 1) or integers of scale ``s_j``
+(``x_j ~ X_j / s_j``):
+
+* **accumulator scale** ``S`` (per tensor or per output channel): the largest scale at which
+  every term's integer weights ``W_j * S / s_j`` fit the weight grid, i.e.
+  ``S = min_j s_j * qmax / max|W_j|``; a tensor already on a grid (all weights multiples
+  of a common step ``q`` with ``max|W/q| <= qmax``) maps to ``S = s_j * 2^e / q`` (the
+  largest power of two ``2^e`` that still fits) with NO second rounding;
+* weights ``W_int = rint(W * S / s_j)`` (round half to even), clipped to the grid;
+* **membrane scale** ``S_v = S / beta`` (beta folds into the membrane), state
+  ``V = S_v * v``; ``S`` is lowered when ``S_v * HEADROOM * max(|v_th|, |v_reset|)`` (or the
+  calibrated membrane range x 1.25) would not fit ``membrane_bits``;
+* leak: ``alpha == 1`` -> ``none``; ``alpha = 1 - 2^-k`` -> ``shift`` by k (SpikingJelly
+  tau = 2 -> k = 1); else ``mul`` with ``decay = rint(alpha * 2^frac_bits)``;
+* threshold: ``v_th_int = ceil(S_v * v_th)`` for cmp ``ge`` and ``floor(S_v * v_th)`` for
+  ``gt`` (so ``V >= v_th_int`` iff ``V >= S_v v_th`` for integer V: the comparison is
+  exact), values within 1e-9 of an integer snap to it; ``v_reset_int = rint(S_v v_reset)``;
+* ``bias = rint(S * b + S_v * gamma)`` (non-delayed synapse biases and the neuron's gamma);
+  a delayed synapse's bias stays on its delayed path (``spike.add`` of a constant);
+* real-valued graph inputs enter through ``spike.quantize`` with scale
+  ``s = qmax_in / max|x_calibration|`` (or an exact power-of-two grid when the calibration
+  data is on one, e.g. event counts);
+* ``snn.cuba_lif`` becomes ``spike.li`` (current, scale ``S_i = S / beta_syn``) feeding
+  ``spike.lif`` (``S_v = S_i / beta``); ``snn.li`` / ``snn.integrator`` become ``spike.li`` +
+  ``spike.dequantize`` (the output is read back as a real value).
+
+Weight schemes: ``uniform`` (b-bit symmetric, ``qmax = 2^(b-1) - 1``), ``ternary`` (TWN:
+``t = sign(W) [|W| > 0.7 mean|W|]``, scale = mean |W| over the kept weights), ``binary``
+(``sign(W)``, 0 -> +1, scale ``mean|W|`` folded into the threshold, as BESTformer folds it
+into BN), and ``qp-rescale=true``: QP-SNN's uniform grid without zero on ``W / gamma``
+(``gamma = mean|W|`` per output channel), stored as the odd integers ``2 W_int - (2^b - 1)``
+(``b + 1`` bits).  Ternary/binary/QP need a single synapse term per neuron.
+
+BatchNorm directly after a conv/linear is folded into it first (canonicalize does not).
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..dialects import spike as sp
+from ..dialects.common import int_tuple, param_array, tensor_attr_array, weight_attr
+from ..ir.attributes import DenseElementsAttr, FloatAttr, IntegerAttr, StringAttr
+from ..ir.builtin import ModuleOp
+from ..ir.core import Operation, Value
+from ..ir.diagnostics import error
+from ..ir.graph import step_order
+from ..ir.opdef import Trait, has_trait, make_op
+from ..ir.types import IntegerType, TensorType, f32, i64, is_float_tensor, is_spike_tensor
+from .manager import Pass
+
+#: Membrane headroom: the membrane range holds HEADROOM x the largest threshold/reset value.
+HEADROOM = 4.0
+#: Grid detection tries steps q = max|W| / m for m up to this many steps.
+GRID_MAX_STEPS = 1024
+_SNAP = 1e-9
+
+
+class WeightScheme(enum.Enum):
+    uniform = "uniform"
+    ternary = "ternary"
+    binary = "binary"
+
+
+# =========================================================================== weight quantizers
+
+
+def _channels(w: np.ndarray, per_channel: bool) -> np.ndarray:
+    """``w`` as [groups, n]: one row per output channel, or one row for the whole tensor."""
+    return w.reshape(w.shape[0], -1) if per_channel else w.reshape(1, -1)
+
+
+def grid_step(w: np.ndarray, qmax: int, tol: float = 1e-6) -> float | None:
+    """The coarsest step q with every ``w / q`` an integer of magnitude <= qmax, or None.
+
+    Candidates are ``max|w| / m`` for m = 1..min(qmax, GRID_MAX_STEPS) (the largest
+    weight is m steps), tried in increasing m, in chunks (bounded memory).
+    """
+    a = np.unique(np.abs(np.asarray(w, dtype=np.float64)).ravel())
+    top = float(a[-1]) if a.size else 0.0
+    if top == 0.0:
+        return 1.0
+    for start in range(1, min(qmax, GRID_MAX_STEPS) + 1, 32):
+        m = np.arange(start, min(start + 32, min(qmax, GRID_MAX_STEPS) + 1), dtype=np.float64)
+        q = top / m
+        r = a[None, :] / q[:, None]
+        ok = np.all(np.abs(r - np.rint(r)) <= tol * np.maximum(1.0, r), axis=1)
+        hits = np.flatnonzero(ok)
+        if hits.size:
+            return float(q[hits[0]])
+    return None
+
+
+def uniform_scale(
+    w: np.ndarray, bits: int, per_channel: bool, in_scale: float = 1.0, *, upscale: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scale per row (``[rows]``, ``W ~ W_int / scale``) and whether each row is exactly on a grid.
+
+    A row on a grid of step q gets ``2^e / q`` (``e >= 0`` the largest that still fits the
+    ``bits``; ``e = 0`` when ``upscale`` is false), else ``qmax / max|row|``.
+    """
+    qmax = (1 << (bits - 1)) - 1
+    rows = _channels(w, per_channel)
+    scales = np.empty(rows.shape[0])
+    exact = np.zeros(rows.shape[0], dtype=bool)
+    for i, r in enumerate(rows):
+        top = float(np.abs(r).max(initial=0.0))
+        q = grid_step(r, qmax)
+        if q is not None and top > 0:
+            steps = round(top / q)
+            e = int(math.floor(math.log2(qmax / steps))) if upscale else 0
+            scales[i] = in_scale * (2.0**e) / q
+            exact[i] = True
+        else:
+            scales[i] = in_scale * qmax / top if top > 0 else in_scale
+    return scales, exact
+
+
+def qp_quantize(w: np.ndarray, bits: int) -> np.ndarray:
+    """QP-SNN's quantizer: ``W_int = rint((2^b-1)/2 (clip(W,-1,1)+1))``, returns ``W_hat = 2 W_int/(2^b-1) - 1``."""
+    n = (1 << bits) - 1
+    w_int = np.rint(n / 2 * (np.clip(w, -1.0, 1.0) + 1.0))
+    return 2.0 * w_int / n - 1.0
+
+
+def qp_rescale(w: np.ndarray, bits: int) -> np.ndarray:
+    """QP-SNN's weight rescaling: ``gamma * W_hat(W / gamma)``, ``gamma = mean|W|`` per output channel."""
+    rows = w.reshape(w.shape[0], -1) if w.ndim > 1 else w.reshape(1, -1)
+    gamma = np.abs(rows).mean(axis=1, keepdims=True)
+    gamma = np.where(gamma == 0, 1.0, gamma)
+    return (gamma * qp_quantize(rows / gamma, bits)).reshape(w.shape)
+
+
+def qsnn_binarize(w: np.ndarray) -> np.ndarray:
+    """Q-SNN's 1-bit weights per output channel: ``sign(z) * 2^round(log2(mean|z|))``, z standardised."""
+    rows = w.reshape(w.shape[0], -1)
+    z = (rows - rows.mean(axis=1, keepdims=True)) / rows.std(axis=1, keepdims=True)
+    return (np.sign(z) * 2.0 ** np.round(np.log2(np.abs(z).mean(axis=1, keepdims=True)))).reshape(w.shape)
+
+
+def bestformer_binarize(w: np.ndarray) -> np.ndarray:
+    """BESTformer's 1-bit weights per output channel: ``sign((W - mean) / std)`` (no scale)."""
+    rows = w.reshape(w.shape[0], -1)
+    z = (rows - rows.mean(axis=1, keepdims=True)) / rows.std(axis=1, keepdims=True)
+    return np.sign(z).reshape(w.shape)
+
+
+def ternary_weights(w: np.ndarray, per_channel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """TWN ternarisation: integers in {-1, 0, 1} and the per-row scale (W ~ t / scale)."""
+    rows = _channels(w, per_channel)
+    delta = 0.7 * np.abs(rows).mean(axis=1, keepdims=True)
+    t = np.sign(rows) * (np.abs(rows) > delta)
+    kept = np.abs(t).sum(axis=1)
+    alpha = np.where(kept > 0, (np.abs(rows) * np.abs(t)).sum(axis=1) / np.maximum(kept, 1), 1.0)
+    return t.reshape(w.shape).astype(np.int64), 1.0 / alpha
+
+
+def binary_weights(w: np.ndarray, per_channel: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``sign(W)`` (0 -> +1) and the per-row scale ``1 / mean|W|``."""
+    rows = _channels(w, per_channel)
+    t = np.where(rows >= 0, 1, -1)
+    alpha = np.abs(rows).mean(axis=1)
+    alpha = np.where(alpha == 0, 1.0, alpha)
+    return t.reshape(w.shape).astype(np.int64), 1.0 / alpha
+
+
+# =========================================================================== report
+
+
+@dataclass
+class OutputAgreement:
+    output: str
+    spikes: bool
+    agreement: float  # spikes: fraction of equal elements; values: 1 - mean|err| / max|ref|
+    max_abs_error: float
+    float_rate: float
+    int_rate: float
+    #: spikes: fraction of samples whose most active neuron (spike count over time) agrees
+    argmax_agreement: float = 1.0
+
+
+@dataclass
+class QuantizeReport:
+    options: str
+    outputs: list[OutputAgreement] = field(default_factory=list)
+    exact_layers: list[str] = field(default_factory=list)
+    rounded_layers: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [f"quantize ({self.options}): float vs integer on the calibration inputs"]
+        for o in self.outputs:
+            if o.spikes:
+                lines.append(f"  {o.output}: spike agreement {100 * o.agreement:.2f} % "
+                             f"(firing rate float {100 * o.float_rate:.2f} %, int {100 * o.int_rate:.2f} %; "
+                             f"most active neuron agrees on {100 * o.argmax_agreement:.1f} % of samples)")
+            else:
+                lines.append(f"  {o.output}: max |err| {o.max_abs_error:.4g}")
+        lines.append(f"  weights on an exact grid: {', '.join(self.exact_layers) or 'none'}; "
+                     f"rounded: {', '.join(self.rounded_layers) or 'none'}")
+        return "\n".join(lines)
+
+
+# =========================================================================== the pass
+
+
+@dataclass
+class _QuantizeOptions(Pass):
+    weight_bits: int = field(default=8, metadata={"help": "bits per weight (uniform): 2..16"})
+    weight_scheme: WeightScheme = field(default=WeightScheme.uniform, metadata={"help": "weight quantizer"})
+    per_channel: bool = field(default=False, metadata={"help": "one weight scale per output channel"})
+    membrane_bits: int = field(default=16, metadata={"help": "membrane width N"})
+    acc_bits: int = field(default=32, metadata={"help": "accumulator width A"})
+    input_bits: int = field(default=8, metadata={"help": "width of quantized real-valued inputs"})
+    frac_bits: int = field(default=12, metadata={"help": "fractional bits of the mul leak's decay"})
+    qp_rescale: bool = field(default=False, metadata={"help": "QP-SNN weight rescaling (grid without zero on W/mean|W|)"})
+    calibration_file: str = field(default="", metadata={"help": ".npy (one input) or .npz (by input name) calibration data"})
+    print_report: bool = field(default=False, metadata={"help": "print the float-vs-integer agreement to stderr"})
+
+
+class Quantize(_QuantizeOptions):
+    """Lower nn/snn graphs to the integer spike dialect (scales folded into thresholds and leaks)."""
+
+    name: ClassVar[str] = "quantize"
+
+    def __init__(self, *args: Any, calibration: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: calibration data: an array (one graph input) or a mapping name -> array, [T, *shape] or [T, B, *shape]
+        self.calibration = calibration
+        #: the float-vs-integer report of the last run (None without calibration data)
+        self.report: QuantizeReport | None = None
+
+    # ------------------------------------------------------------------ driver
+
+    def run(self, module: ModuleOp) -> None:
+        from ..dialects.snn import Graph
+
+        self._check_options()
+        before = module.clone()
+        graphs = [op for op in module.body.ops if isinstance(op, Graph)]
+        calib_sets: dict[str, dict[str, np.ndarray]] = {}
+        for g in graphs:
+            cal = self._calibration_for(g)
+            if cal is not None:
+                calib_sets[g.sym_name] = cal
+            _Lowering(self, g, cal).run()
+        if calib_sets and len(graphs) == 1:
+            self.report = self._agreement(before, module, calib_sets[graphs[0].sym_name])
+            self.report.exact_layers, self.report.rounded_layers = self._exact, self._rounded
+            if self.print_report:
+                sys.stderr.write(self.report.summary() + "\n")
+
+    def _check_options(self) -> None:
+        if not 2 <= self.weight_bits <= 16:
+            raise error(f"quantize: weight-bits must be in 2..16, got {self.weight_bits}")
+        if not 2 <= self.membrane_bits <= sp.MAX_WIDTH:
+            raise error(f"quantize: membrane-bits must be in 2..{sp.MAX_WIDTH}, got {self.membrane_bits}")
+        if not max(self.weight_bits + 1, 8) <= self.acc_bits <= sp.MAX_WIDTH:
+            raise error(f"quantize: acc-bits must be in {max(self.weight_bits + 1, 8)}..{sp.MAX_WIDTH}, got {self.acc_bits}")
+        if not 2 <= self.input_bits <= 32:
+            raise error(f"quantize: input-bits must be in 2..32, got {self.input_bits}")
+        if not 1 <= self.frac_bits <= sp.MAX_FRAC_BITS or self.membrane_bits + self.frac_bits > 61:
+            raise error(f"quantize: frac-bits must be in 1..{sp.MAX_FRAC_BITS} with membrane-bits + frac-bits <= 61")
+        if self.qp_rescale and self.weight_scheme is not WeightScheme.uniform:
+            raise error("quantize: qp-rescale applies to weight-scheme=uniform only")
+        self._exact: list[str] = []
+        self._rounded: list[str] = []
+
+    def _calibration_for(self, g: Operation) -> dict[str, np.ndarray] | None:
+        from ..interp.core import graph_inputs
+
+        data: Any = self.calibration
+        if data is None and self.calibration_file:
+            path = Path(self.calibration_file)
+            if not path.exists():
+                raise error(f"quantize: calibration file '{path}' does not exist")
+            loaded = np.load(path)
+            data = dict(loaded) if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
+        if data is None:
+            return None
+        ins = graph_inputs(g)
+        if not isinstance(data, Mapping):
+            if len(ins) != 1:
+                raise error(f"quantize: graph '{g.sym_name}' has {len(ins)} inputs; give calibration data by input name")
+            data = {ins[0].attr("name"): data}  # type: ignore[attr-defined]
+        out = {}
+        for op in ins:
+            name = op.attr("name")  # type: ignore[attr-defined]
+            if name not in data:
+                raise error(f"quantize: no calibration data for graph input '{name}'")
+            arr = np.asarray(data[name])
+            t = op.results[0].type
+            assert isinstance(t, TensorType)
+            if arr.ndim == len(t.shape) + 1:
+                arr = arr[:, None]
+            if arr.ndim != len(t.shape) + 2 or tuple(arr.shape[2:]) != tuple(t.shape):
+                raise error(f"quantize: calibration data for '{name}' must be [T, *{list(t.shape)}] or "
+                            f"[T, B, *{list(t.shape)}], got {list(arr.shape)}")
+            out[name] = arr
+        return out
+
+    def _agreement(self, before: ModuleOp, after: ModuleOp, cal: dict[str, np.ndarray]) -> QuantizeReport:
+        from ..interp import run
+
+        ra = run(before, cal, batched=True).outputs
+        rb = run(after, cal, batched=True).outputs
+        rep = QuantizeReport(self.pipeline_text())
+        for name in ra:
+            a, b = np.asarray(ra[name]), np.asarray(rb[name])
+            spikes = a.dtype == np.bool_ or a.dtype == np.int8
+            if spikes:
+                agree = float(np.mean(a == b)) if a.size else 1.0
+                ca = a.astype(np.int64).sum(axis=0).reshape(a.shape[1], -1)  # [B, neurons]
+                cb = b.astype(np.int64).sum(axis=0).reshape(b.shape[1], -1)
+                arg = float(np.mean(ca.argmax(axis=1) == cb.argmax(axis=1))) if ca.size else 1.0
+                diff = float(np.max(np.abs(a.astype(np.int64) - b.astype(np.int64)), initial=0))
+                rep.outputs.append(OutputAgreement(name, True, agree, diff, float(np.mean(a != 0)), float(np.mean(b != 0)), arg))
+            else:
+                err = np.abs(a.astype(np.float64) - b.astype(np.float64))
+                ref = float(np.max(np.abs(a), initial=0.0)) or 1.0
+                rep.outputs.append(OutputAgreement(name, False, 1.0 - float(err.mean()) / ref, float(err.max(initial=0.0)),
+                                                   0.0, 0.0))
+        return rep
+
+
+# =========================================================================== lowering of one graph
+
+
+@dataclass
+class _Term:
+    """One synapse feeding a neuron: ``op`` (nn.linear / nn.conv2d), delayed ``delay`` steps."""
+
+    op: Operation
+    delay: int
+
+
+def _int_type(shape, bits: int) -> TensorType:
+    return TensorType(tuple(shape), IntegerType(bits))
+
+
+def _int_param(values: np.ndarray, shape: tuple[int, ...]) -> Any:
+    """IntegerAttr when all equal, else an i64 tensor attribute (broadcastable to ``shape``)."""
+    v = np.asarray(values, dtype=np.int64)
+    if v.size == 0 or np.all(v == v.reshape(-1)[0]):
+        return IntegerAttr(int(v.reshape(-1)[0]) if v.size else 0, i64)
+    while v.ndim > len(shape):
+        v = v[0]
+    return weight_attr(v, i64, hint="param")
+
+
+def _snap(x: np.ndarray) -> np.ndarray:
+    r = np.rint(x)
+    return np.where(np.abs(x - r) <= _SNAP * np.maximum(1.0, np.abs(x)), r, x)
+
+
+class _Lowering:
+    def __init__(self, p: Quantize, graph: Operation, cal: dict[str, np.ndarray] | None) -> None:
+        self.p = p
+        self.g = graph
+        self.cal = cal
+        #: integer scale of every int-domain value (real = int / scale)
+        self.scale: dict[Value, np.ndarray] = {}
+        self.ranges: dict[str, dict[str, float]] = {}
+
+    # ------------------------------------------------------------------ helpers
+
+    def insert(self, anchor: Operation, name: str, operands, result_types, attributes) -> Operation:
+        op = make_op(name, operands, result_types, attributes, location=anchor.location)
+        anchor.parent.insert_before(anchor, op)  # type: ignore[union-attr]
+        return op
+
+    def _calibrate_states(self) -> None:
+        """Per neuron op, the largest |state| seen on the calibration inputs (for membrane ranges)."""
+        if self.cal is None:
+            return
+        from ..interp.core import run_graph
+        from ..ir.printer import value_names
+
+        names = value_names(self.g)
+        res = run_graph(self.g, self.cal, batched=True, probe=True, value_names=names)
+        for op in self.g.body.ops:
+            if op.results and names.get(op.results[0]) in res.states:
+                series = res.states[names[op.results[0]]]
+                if series and isinstance(series[0], dict):
+                    self.ranges[str(id(op))] = {k: float(max(np.max(np.abs(s[k])) for s in series)) for k in series[0]}
+
+    # ------------------------------------------------------------------ main
+
+    def run(self) -> None:
+        self._fold_batch_norms()
+        self._calibrate_states()
+        for op in step_order(self.g.body):
+            name = op.op_name
+            if name == "snn.input":
+                self._lower_input(op)
+            elif name in ("snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.integrator"):
+                self._lower_neuron(op)
+            elif name == "nn.sum_pool2d":
+                self._lower_pool(op)
+            elif name in ("nn.flatten", "nn.reshape"):
+                self._retype_shape_op(op)
+        self._dead_code()
+        for op in self.g.body.ops:
+            if op.dialect in ("nn",) and op.op_name not in ("nn.flatten", "nn.reshape", "nn.constant"):
+                raise op.emit_error("cannot be lowered by quantize (supported: nn.linear/nn.conv2d feeding a neuron, "
+                                    "nn.add/snn.delay between them, nn.sum_pool2d, nn.flatten, nn.reshape)")
+            if op.op_name in ("snn.threshold", "snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.integrator"):
+                raise op.emit_error("cannot be lowered by quantize")
+
+    def _fold_batch_norms(self) -> None:
+        for bn in list(self.g.body.ops):
+            if bn.op_name != "nn.batch_norm":
+                continue
+            src = bn.operands[0].defining_op()
+            if src is None or src.op_name not in ("nn.linear", "nn.conv2d") or len(bn.operands[0].users) != 1:
+                raise bn.emit_error("quantize folds nn.batch_norm only directly after an nn.linear/nn.conv2d with one use")
+            g = tensor_attr_array(bn, "weight")
+            beta = tensor_attr_array(bn, "bias")
+            mean, var = tensor_attr_array(bn, "mean"), tensor_attr_array(bn, "var")
+            k = g / np.sqrt(var + float(bn.attr("eps")))  # type: ignore[operator, attr-defined]
+            w = tensor_attr_array(src, "weight")
+            b = tensor_attr_array(src, "bias")
+            b = np.zeros(w.shape[0]) if b is None else b  # type: ignore[union-attr]
+            w2 = w * k.reshape((-1,) + (1,) * (w.ndim - 1))  # type: ignore[union-attr]
+            src.set_attr("weight", weight_attr(w2, hint="weight"))
+            src.set_attr("bias", weight_attr((b - mean) * k + beta, hint="bias"))
+            bn.results[0].replace_all_uses_with(src.results[0])
+            bn.erase()
+
+    def _lower_input(self, op: Operation) -> None:
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        if not is_float_tensor(t):
+            return
+        if self.cal is None:
+            raise op.emit_error("is real-valued: quantize needs calibration data (Quantize(calibration=...) or "
+                                "calibration-file=...) to choose its input scale")
+        x = self.cal[op.attr("name")]  # type: ignore[attr-defined]
+        # data on a grid (event counts, 0/1 spikes) maps exactly with its own step: no upscale,
+        # which would only cost resolution of the weights it multiplies
+        s, _ = uniform_scale(np.asarray(x, dtype=np.float64).reshape(1, -1), self.p.input_bits, False, upscale=False)
+        users = list(op.results[0].users)
+        q = make_op("spike.quantize", [op.results[0]], [_int_type(t.shape, self.p.input_bits)],
+                    {"scale": FloatAttr(float(s[0]))}, location=op.location)
+        op.parent.insert_after(op, q)  # type: ignore[union-attr]
+        for use_op in users:
+            for i, v in enumerate(use_op.operands):
+                if v is op.results[0]:
+                    use_op.set_operand(i, q.results[0])
+        self.scale[q.results[0]] = np.asarray(s[0])
+
+    def _domain(self, v: Value, user: Operation) -> tuple[str, np.ndarray]:
+        t = v.type
+        if is_spike_tensor(t):
+            return "spike", np.asarray(1.0)
+        if v in self.scale:
+            return "int", self.scale[v]
+        raise user.emit_error(f"input of type {t} has no integer form (quantize lowers synapses fed by spikes, "
+                              "graph inputs, pools and reshapes of them)")
+
+    def _lower_pool(self, op: Operation) -> None:
+        kind, s = self._domain(op.operands[0], op)
+        t = op.results[0].type
+        k = int_tuple(op, "kernel_size")
+        if kind == "spike":
+            bits = 8 if k[0] * k[1] <= 127 else 16
+        else:
+            bits = min(62, sp.width(op.operands[0].type) + int(math.ceil(math.log2(k[0] * k[1]))) + 1)
+        attrs = {n: op.get_attr(n) for n in ("kernel_size", "stride", "padding") if op.get_attr(n) is not None}
+        new = self.insert(op, "spike.sum_pool2d", [op.operands[0]], [_int_type(t.shape, bits)], attrs)  # type: ignore[union-attr]
+        self.scale[new.results[0]] = s
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    def _retype_shape_op(self, op: Operation) -> None:
+        src = op.operands[0]
+        if src not in self.scale:
+            return
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        new = self.insert(op, op.op_name, [src], [t.with_element(src.type.element)], dict(op.attributes))  # type: ignore[attr-defined]
+        s = self.scale[src]
+        self.scale[new.results[0]] = s if np.ndim(s) == 0 else np.asarray(s).reshape(-1)[0]
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    # ------------------------------------------------------------------ synapses
+
+    def _terms(self, v: Value, neuron: Operation, delay: int = 0) -> list[_Term]:
+        op = v.defining_op()
+        if op is None:
+            raise neuron.emit_error("input is not produced by an op")
+        if op.op_name in ("nn.linear", "nn.conv2d"):
+            return [_Term(op, delay)]
+        if op.op_name == "nn.add":
+            return self._terms(op.operands[0], neuron, delay) + self._terms(op.operands[1], neuron, delay)
+        if op.op_name == "snn.delay":
+            return self._terms(op.operands[0], neuron, delay + int(op.attr("steps")))  # type: ignore[attr-defined]
+        raise neuron.emit_error(f"input comes from '{op.op_name}'; quantize lowers neurons fed by nn.linear/nn.conv2d "
+                                "(summed by nn.add, possibly through snn.delay)")
+
+    def _rows(self, w: np.ndarray) -> np.ndarray:
+        return w.reshape(w.shape[0], -1)
+
+    def _acc_scale(self, neuron: Operation, terms: list[_Term]) -> tuple[np.ndarray, int]:
+        """The accumulator scale per output channel ([out]) and the number of output channels."""
+        p = self.p
+        outs = {tensor_attr_array(t.op, "weight").shape[0] for t in terms}  # type: ignore[union-attr]
+        if len(outs) != 1:
+            raise neuron.emit_error("its synapse terms disagree on the number of output channels")
+        n_out = outs.pop()
+        scheme = p.weight_scheme
+        if (scheme is not WeightScheme.uniform or p.qp_rescale) and len(terms) != 1:
+            raise neuron.emit_error(f"weight-scheme={scheme.value}{' with qp-rescale' if p.qp_rescale else ''} needs one "
+                                    f"synapse per neuron; this neuron has {len(terms)}")
+        S = np.full(n_out, np.inf)
+        for t in terms:
+            w = tensor_attr_array(t.op, "weight")
+            _, s_in = self._domain(t.op.operands[0], t.op)
+            s_in = float(s_in)
+            if scheme is WeightScheme.ternary:
+                _, sc = ternary_weights(w, p.per_channel)  # type: ignore[arg-type]
+            elif scheme is WeightScheme.binary:
+                _, sc = binary_weights(w, p.per_channel)  # type: ignore[arg-type]
+            elif p.qp_rescale:
+                rows = self._rows(w)  # type: ignore[arg-type]
+                gamma = np.abs(rows).mean(axis=1)
+                gamma = np.where(gamma == 0, 1.0, gamma)
+                sc = ((1 << p.weight_bits) - 1) / gamma
+            else:
+                sc, _ = uniform_scale(w, p.weight_bits, p.per_channel)  # type: ignore[arg-type]
+            S = np.minimum(S, np.broadcast_to(sc * s_in, (n_out,)))
+        return S, n_out
+
+    def _weights(self, t: _Term, S: np.ndarray) -> np.ndarray:
+        """Integer weights of one term at accumulator scale S (per output channel)."""
+        p = self.p
+        w = tensor_attr_array(t.op, "weight")
+        assert w is not None
+        _, s_in = self._domain(t.op.operands[0], t.op)
+        shape = (-1,) + (1,) * (w.ndim - 1)
+        if p.weight_scheme is WeightScheme.ternary:
+            return ternary_weights(w, p.per_channel)[0]
+        if p.weight_scheme is WeightScheme.binary:
+            return binary_weights(w, p.per_channel)[0]
+        if p.qp_rescale:
+            n = (1 << p.weight_bits) - 1
+            rows = self._rows(w)
+            gamma = np.abs(rows).mean(axis=1, keepdims=True)
+            gamma = np.where(gamma == 0, 1.0, gamma)
+            w_int = np.rint(n / 2 * (np.clip(rows / gamma, -1.0, 1.0) + 1.0))
+            return (2 * w_int - n).astype(np.int64).reshape(w.shape)
+        qmax = (1 << (p.weight_bits - 1)) - 1
+        x = w * (S / float(s_in)).reshape(shape)
+        r = np.rint(_snap(x))
+        label = f"{t.op.op_name}@{self._loc(t.op)}"
+        (self.p._exact if np.all(r == x) else self.p._rounded).append(label)
+        return np.clip(r, -qmax, qmax).astype(np.int64)
+
+    def _loc(self, op: Operation) -> str:
+        return str(self.g.body.index_of(op))
+
+    def _weight_bits(self) -> int:
+        p = self.p
+        if p.weight_scheme is not WeightScheme.uniform:
+            return 2
+        return p.weight_bits + 1 if p.qp_rescale else p.weight_bits
+
+    def _synapse(self, t: _Term, S: np.ndarray, anchor: Operation) -> Value:
+        """The accumulator op of one term (and its delay / delayed bias)."""
+        p = self.p
+        w_int = self._weights(t, S)
+        kind, _ = self._domain(t.op.operands[0], t.op)
+        wa = weight_attr(w_int, IntegerType(self._weight_bits()), hint="weight")
+        rt = t.op.results[0].type
+        assert isinstance(rt, TensorType)
+        acc_t = _int_type(rt.shape, p.acc_bits)
+        if t.op.op_name == "nn.linear":
+            name = "spike.accumulate" if kind == "spike" else "spike.accumulate_dense"
+            attrs: dict[str, Any] = {"weight": wa}
+        else:
+            name = "spike.accumulate_conv2d"
+            attrs = {"weight": wa, "groups": t.op.get_attr("groups")}
+            for n in ("stride", "padding", "dilation"):
+                a = t.op.get_attr(n)
+                if a is not None:
+                    attrs[n] = a
+        acc = self.insert(anchor, name, [t.op.operands[0]], [acc_t], attrs).results[0]
+        if t.delay:
+            b = tensor_attr_array(t.op, "bias")
+            if b is not None and np.any(b != 0):
+                bshape = (-1,) + (1,) * (len(rt.shape) - 1)
+                bi = np.rint(b * S).astype(np.int64).reshape(bshape)
+                bi = np.broadcast_to(bi, rt.shape).copy()
+                c = self.insert(anchor, "nn.constant", [], [acc_t], {"value": DenseElementsAttr(acc_t, bi)}
+                                if bi.size <= 16 else {"value": weight_attr(bi, acc_t.element, hint="bias")})
+                acc = self.insert(anchor, "spike.add", [acc, c.results[0]], [acc_t], {}).results[0]
+            acc = self.insert(anchor, "snn.delay", [acc], [acc_t], {"steps": IntegerAttr(t.delay, i64)}).results[0]
+        return acc
+
+    # ------------------------------------------------------------------ neurons
+
+    def _leak(self, alpha: np.ndarray, op: Operation) -> dict[str, Any]:
+        p = self.p
+        a = np.asarray(alpha, dtype=np.float64)
+        if np.any(a < 0) or np.any(a > 1):
+            raise op.emit_error(f"alpha must lie in [0, 1] for an integer leak, got [{a.min():g}, {a.max():g}]")
+        if np.all(np.abs(a - 1.0) <= _SNAP):
+            return {"leak_mode": StringAttr("none")}
+        with np.errstate(divide="ignore"):
+            k = -np.log2(1.0 - a)
+        kr = np.rint(k)
+        if np.all(np.isfinite(k)) and np.all(np.abs(k - kr) <= 1e-9) and np.all((kr >= 1) & (kr < p.membrane_bits)):
+            return {"leak_mode": StringAttr("shift"), "leak_shift": _int_param(kr, a.shape)}
+        decay = np.rint(a * (1 << p.frac_bits))
+        return {"leak_mode": StringAttr("mul"), "decay": _int_param(decay, a.shape), "frac_bits": IntegerAttr(p.frac_bits, i64)}
+
+    def _stage_limit(self, mags: list[np.ndarray]) -> np.ndarray:
+        vmax = (1 << (self.p.membrane_bits - 1)) - 1
+        m = np.max(np.stack([np.broadcast_to(np.abs(x), np.broadcast_shapes(*[np.shape(y) for y in mags])) for x in mags]), axis=0)
+        return np.where(m > 0, vmax / np.maximum(m, 1e-300), np.inf)
+
+    def _lower_neuron(self, op: Operation) -> None:
+        p = self.p
+        name = op.op_name
+        f = lambda n: param_array(op, n, np.float64)  # noqa: E731
+        for init in ("v_init", "i_init"):
+            if any(d.name == init for d in type(op).attr_defs()) and np.any(f(init) != 0):
+                raise op.emit_error(f"{init} must be 0 for the integer neuron (integer.md starts from v = 0)")
+        terms = self._terms(op.operands[0], op)
+        S, n_out = self._acc_scale(op, terms)
+        rt = op.results[0].type
+        assert isinstance(rt, TensorType)
+        shape = tuple(rt.shape)
+        ch = (-1,) + (1,) * (len(shape) - 1)  # per output channel, broadcast over the rest
+
+        def chan(x: np.ndarray) -> np.ndarray:
+            return np.asarray(x).reshape(ch) if np.ndim(x) else np.asarray(x)
+
+        rng = self.ranges.get(str(id(op)), {})
+        spiking = name in ("snn.lif", "snn.if", "snn.cuba_lif")
+        cuba = name == "snn.cuba_lif"
+        beta = f("beta")
+        if np.any(beta <= 0) or (cuba and np.any(f("beta_syn") <= 0)):
+            raise op.emit_error("beta must be > 0 to fold into the membrane scale")
+        # membrane-range limits on S: S_v = S * k_v with k_v = 1/beta (1/(beta_syn*beta) for cuba)
+        k_v = 1.0 / (beta * f("beta_syn")) if cuba else 1.0 / beta
+        mags = []
+        if spiking:
+            mags += [HEADROOM * f("v_th"), HEADROOM * f("v_reset")]
+        if "v" in rng:
+            mags.append(np.asarray(1.25 * rng["v"]))
+        if mags:
+            lim = self._stage_limit(mags) / k_v
+            S = np.minimum(chan(S), lim) if np.ndim(lim) else np.minimum(S, lim)
+        if cuba:
+            k_i = 1.0 / f("beta_syn")
+            mags_i = [HEADROOM * f("v_th") / beta] + ([np.asarray(1.25 * rng["i"])] if "i" in rng else [])
+            S = np.minimum(chan(S), self._stage_limit(mags_i) / k_i)
+        # S per output channel
+        S_c = np.asarray(S)
+        if S_c.ndim > 1:
+            S_c = S_c.reshape(S_c.shape[0], -1).min(axis=1)
+        S_c = np.broadcast_to(S_c, (n_out,)).astype(np.float64)
+        # accumulators
+        accs = [self._synapse(t, S_c, op) for t in terms]
+        acc_t = _int_type(shape, p.acc_bits)
+        acc = accs[0]
+        for other in accs[1:]:
+            acc = self.insert(op, "spike.add", [acc, other], [acc_t], {}).results[0]
+        bias_f = np.zeros(n_out)
+        for t in terms:
+            b = tensor_attr_array(t.op, "bias")
+            if b is not None and not t.delay:
+                bias_f = bias_f + b
+        Sx = chan(S_c)
+        N = p.membrane_bits
+        common = {"membrane_bits": IntegerAttr(N, i64)}
+        if cuba:
+            Si = Sx / f("beta_syn")
+            bias_i = np.rint(Sx * chan(bias_f) + Si * f("gamma_syn"))
+            li_attrs = {**common, **self._leak(f("alpha_syn"), op), "bias": _int_param(bias_i, shape)}
+            cur = self.insert(op, "spike.li", [acc], [_int_type(shape, N)], li_attrs).results[0]
+            Sv = Si / beta
+            bias_v = np.rint(Sv * f("gamma"))
+            stage_in = cur
+        else:
+            Sv = Sx / beta
+            bias_v = np.rint(Sx * chan(bias_f) + Sv * f("gamma"))
+            stage_in = acc
+        alpha = np.asarray(1.0) if name in ("snn.if", "snn.integrator") else f("alpha")
+        attrs = {**common, **self._leak(alpha, op), "bias": _int_param(bias_v, shape)}
+        if spiking:
+            x = _snap(Sv * f("v_th"))
+            v_th = np.floor(x) if op.attr("cmp") == "gt" else np.ceil(x)  # type: ignore[attr-defined]
+            attrs.update({
+                "v_th": _int_param(v_th, shape),
+                "v_reset": _int_param(np.rint(Sv * f("v_reset")), shape),
+                "reset": StringAttr(str(op.attr("reset"))),  # type: ignore[attr-defined]
+                "cmp": StringAttr(str(op.attr("cmp"))),  # type: ignore[attr-defined]
+            })
+            lo, hi = sp.signed_range(N)
+            for k in ("v_th", "v_reset", "bias"):
+                vals = np.asarray(attrs[k].value)
+                if vals.size and (vals.min() < lo or vals.max() > hi):
+                    raise op.emit_error(f"{k} does not fit membrane-bits={N} (got [{vals.min()}, {vals.max()}]); "
+                                        "raise membrane-bits")
+            new = self.insert(op, "spike.lif", [stage_in], [rt], attrs)
+            op.results[0].replace_all_uses_with(new.results[0])
+        else:
+            li = self.insert(op, "spike.li", [stage_in], [_int_type(shape, N)], attrs)
+            inv = 1.0 / np.broadcast_to(Sv, np.broadcast_shapes(np.shape(Sv), (1,) * len(shape)))
+            sc = FloatAttr(float(inv.reshape(-1)[0])) if np.all(inv == inv.reshape(-1)[0]) \
+                else weight_attr(inv, f32, hint="scale")
+            dq = self.insert(op, "spike.dequantize", [li.results[0]], [rt], {"scale": sc})
+            op.results[0].replace_all_uses_with(dq.results[0])
+        op.erase()
+
+    def _dead_code(self) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for op in list(self.g.body.ops):
+                if has_trait(op, Trait.GRAPH_OUTPUT) or has_trait(op, Trait.GRAPH_INPUT):
+                    continue
+                if (has_trait(op, Trait.PURE) or op.op_name == "snn.delay") and not any(r.has_uses() for r in op.results):
+                    op.drop_operands()
+                    op.erase()
+                    changed = True
+
+
+
+__all__ = [
+    "HEADROOM",
+    "OutputAgreement",
+    "Quantize",
+    "QuantizeReport",
+    "WeightScheme",
+    "bestformer_binarize",
+    "binary_weights",
+    "grid_step",
+    "qp_quantize",
+    "qp_rescale",
+    "qsnn_binarize",
+    "ternary_weights",
+    "uniform_scale",
+]
