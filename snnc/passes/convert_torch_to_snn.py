@@ -292,6 +292,8 @@ def _materialize(ctx: Ctx, tv: TV, target_rank: int | None = None) -> Value:
             if arr.shape[0] != 1:
                 raise ctx.fail(f"'{ctx.name()}': a constant of shape {list(tv.sizes)} varies along the time or batch axis")
             arr = arr[0]
+    if arr.ndim == 0 and (target_rank is None or target_rank >= 1):
+        arr = arr.reshape(1)  # broadcasts the same; keeps constants at rank >= 1
     elt = tv.element if tv.element is not None else f32
     attr = _const_attr(arr, elt, "const")
     op = ctx.builder.create(nn.Constant, [], [attr.type], {"value": attr}, location=ctx.loc)
@@ -402,7 +404,7 @@ def _literal(ctx: Ctx, args: list[TV]) -> list[TV]:
 
 @converts(
     "aten.dropout", "aten.clone", "aten.contiguous", "aten.detach", "aten.alias", "aten.lift_fresh_copy",
-    "aten.feature_dropout", "aten.native_dropout", "aten.lift_fresh",
+    "aten.feature_dropout", "aten.native_dropout", "aten.lift_fresh", "aten.detach_",
 )
 def _identity(ctx: Ctx, args: list[TV]) -> list[TV]:
     x = args[0]
@@ -467,6 +469,11 @@ def _elementwise(ctx: Ctx, a: TV, b: TV, kind: str) -> list[TV]:
     if not a.is_tensor and not a.is_const_tensor:
         c = float(a.const)
         a = TV(array=np.full((1,), c, dtype=numpy_dtype(felt)), sizes=(1,), element=felt)
+    # constants take the result's float type (torch does not promote on 0-d tensors)
+    a, b = (
+        TV(array=t.const_array().astype(numpy_dtype(felt)), sizes=t.sizes, element=felt) if t.is_const_tensor else t
+        for t in (a, b)
+    )
     ref = a if a.is_tensor else b
     for t in (a, b):
         if t.is_tensor and t is not ref:

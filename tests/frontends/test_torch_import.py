@@ -375,3 +375,56 @@ def test_import_time_of_a_10m_parameter_model():
     w = next(op for op in module.walk() if op.op_name == "nn.linear").get_attr("weight")
     assert isinstance(w, DenseResourceAttr)
     assert np.shares_memory(w.data, m[0].weight.detach().numpy()) is False  # the caller's tensors are not aliased
+
+
+# --------------------------------------------------------------------------- aten coverage
+
+
+class OpZoo(nn.Module):
+    """Most converted aten ops in one float model (single step, [B, ...])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 6, 3, stride=2, padding=1)
+        self.c2 = nn.Conv2d(6, 6, 3, padding=2, dilation=2, groups=3, bias=False)
+        self.bn = nn.BatchNorm2d(6)
+        self.c1d = nn.Conv1d(6, 4, 3, padding="same")
+        self.fc = nn.Linear(16, 5)
+        self.w = nn.Parameter(torch.randn(5, 7))
+        self.b = nn.Parameter(torch.randn(7))
+        self.register_buffer("scale", torch.rand(7) + 0.5)
+        self.register_buffer("offset", torch.rand(7), persistent=False)  # torch-mlir's frozen import fails on these
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        y = F.relu(self.bn(self.c2(self.c1(x))))
+        a = F.max_pool2d(y, 3, 2, 1)
+        p = F.avg_pool2d(y, 2)
+        g = F.adaptive_avg_pool2d(y, 1)
+        z = self.drop((a - p) * 0.5 + g / 4.0)
+        s = self.c1d(z.flatten(2)).permute(0, 2, 1).transpose(1, 2)
+        h = self.fc(s)
+        h2 = torch.addmm(self.b, h.mean(1), self.w)
+        u = torch.cat([h @ self.w, h2.unsqueeze(1)], dim=1)
+        u = u * self.scale - self.offset + torch.tensor(0.25)
+        return u.mean(dim=1, keepdim=True) + u.sum(-1, keepdim=True).squeeze(-1).unsqueeze(-1)
+
+
+def test_aten_op_coverage_float64():
+    torch.manual_seed(8)
+    m = OpZoo().double().eval()
+    with torch.no_grad():
+        m.bn.running_mean.uniform_(-0.5, 0.5)
+        m.bn.running_var.uniform_(0.5, 2.0)
+    module = import_torch(m, torch.zeros(1, 3, 16, 16, dtype=torch.float64))
+    x = _rand(3, 3, 16, 16, seed=12, scale=1.0)
+    with torch.no_grad():
+        ref = m(x).numpy()
+    ours = run(module, {"x": x[None].numpy()}, batched=True).outputs["output"][0]  # one step, batch 3
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+    ops = {op.op_name for op in find_graph(module).body.ops}
+    expected = {"nn.conv1d", "nn.conv2d", "nn.batch_norm", "nn.relu", "nn.max_pool2d", "nn.avg_pool2d", "nn.mean",
+                "nn.sum", "nn.linear", "nn.concat", "nn.transpose", "nn.scale", "nn.sub", "nn.mul", "nn.add"}
+    assert expected <= ops
