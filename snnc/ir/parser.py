@@ -331,7 +331,9 @@ class _Builder(Transformer):
         return out
 
     def named_attr(self, key: Token, value: Any = None) -> tuple[str, Attribute, Token]:
-        name = unescape_string(key) if key.type == "STRING" else str(key)
+        name = self._string(key) if key.type == "STRING" else str(key)
+        if not name:
+            raise _Fail("expected valid attribute name", key)
         return (name, UnitAttr() if value is None else value, key)
 
     def regions(self, *regions: _RegionSyntax) -> _Tagged:
@@ -802,7 +804,13 @@ class _IRBuilder:
         self.blobs = blobs
         self.resolved_locs: dict[str, Location] = {}
         self.decoded: dict[tuple[str, TensorType], DenseResourceAttr] = {}
-        self.owned = {name.split(".", 1)[0] for name in OpDef.registry if "." in name}
+        # Dialects snnc itself defines (ops declared in snnc's own modules): an unknown op
+        # name in one of them is an error; every other dialect is accepted generically.
+        self.owned = {
+            name.split(".", 1)[0]
+            for name, cls in OpDef.registry.items()
+            if "." in name and cls.__module__.startswith("snnc.")
+        }
 
     def fail(self, message: str, tok: Any, notes: list[tuple[str, Any]] | None = None) -> DiagnosticError:
         diag = Diagnostic("error", message, _tok_loc(self.filename, tok))
@@ -941,8 +949,14 @@ class _IRBuilder:
 
     # ------------------------------------------------------------------ ops
 
+    def op_name(self, syn: _OpSyntax) -> str:
+        try:
+            return unescape_string(str(syn.name))
+        except ValueError as exc:
+            raise self.fail(str(exc), syn.name) from None
+
     def build_op(self, syn: _OpSyntax, scope: _Scope) -> Operation:
-        name = unescape_string(str(syn.name))
+        name = self.op_name(syn)
         if not name or "." not in name:
             raise self.fail(f"invalid operation name '{name}'", syn.name)
         dialect = name.split(".", 1)[0]
@@ -1059,12 +1073,16 @@ def parse_module(text: str, filename: str = "<string>") -> ModuleOp:
     if not isinstance(text, str):
         raise TypeError("parse_module expects a str")
     with _LOCK:
-        ops_syn, b = _parse_tree(text, filename)
+        try:
+            ops_syn, b = _parse_tree(text, filename)
+        except RecursionError:
+            _BUILDER.reset()
+            raise error("input nests too deeply", FileLineColLoc(filename, 1, 1)) from None
         irb = _IRBuilder(filename, b.loc_aliases, b.alias_tokens, b.meta.blobs)
         b.reset()
     try:
         root = _Scope(None)
-        if len(ops_syn) == 1 and unescape_string(str(ops_syn[0].name)) == "builtin.module" and not ops_syn[0].result_defs:
+        if len(ops_syn) == 1 and irb.op_name(ops_syn[0]) == "builtin.module" and not ops_syn[0].result_defs:
             op = irb.build_op(ops_syn[0], root)
             irb.close(root)
             if not isinstance(op, ModuleOp):  # pragma: no cover - make_op builds ModuleOp
@@ -1100,9 +1118,9 @@ def _parse_fragment(text: str, wrap: str, getter: Any) -> Any:
 
 def parse_type(text: str) -> Type:
     """Parse one type (``tensor<2xf32>``, ``!torch.int``...)."""
-    return _parse_fragment(text, '"t.t"() {t = @@} : () -> ()', lambda op: op.attributes["t"].value)
+    return _parse_fragment(text, '"text.fragment"() {t = @@} : () -> ()', lambda op: op.attributes["t"].value)
 
 
 def parse_attribute(text: str) -> Attribute:
     """Parse one attribute (``1 : i64``, ``dense<1.0> : tensor<2xf32>``...)."""
-    return _parse_fragment(text, '"t.t"() {a = @@} : () -> ()', lambda op: op.attributes["a"])
+    return _parse_fragment(text, '"text.fragment"() {a = @@} : () -> ()', lambda op: op.attributes["a"])

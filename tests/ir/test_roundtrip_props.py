@@ -43,7 +43,7 @@ def test_type_roundtrip(t) -> None:
 @given(attributes())
 def test_attribute_roundtrip(a) -> None:
     module = ModuleOp.empty()
-    module.body.append(make_op("t.t", attributes={"a": a}))
+    module.body.append(make_op("text.fragment", attributes={"a": a}))
     text = print_module(module)
     parsed = parse_module(text).body.ops[0].attributes["a"]
     assert print_module(parse_module(text)) == text
