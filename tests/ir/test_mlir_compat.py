@@ -122,3 +122,37 @@ def test_torch_mlir_output_parses_and_reprints() -> None:
     for blob in blobs:
         assert blob.rstrip(",") in ours
     assert time.time() - start < 60
+
+
+def _every_op_module():
+    """The module with one of every nn/snn op that the CLI tests build (tests/cli/cli_helpers.py)."""
+    import importlib.util
+
+    from text_helpers import REPO
+
+    path = REPO / "tests" / "cli" / "cli_helpers.py"
+    if not path.is_file():
+        pytest.skip("tests/cli/cli_helpers.py (every_op_module) is not present")
+    spec = importlib.util.spec_from_file_location("_snnc_cli_helpers_for_text", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.every_op_module()
+
+
+def test_every_registered_op_roundtrips() -> None:
+    from snnc.ir import verify
+    from snnc.ir.opdef import OpDef
+
+    module = _every_op_module()
+    text = print_module(module)
+    parsed = parse_module(text)
+    verify(parsed)
+    assert print_module(parsed) == text
+    assert [type(a).__name__ for a in parsed.walk()] == [type(b).__name__ for b in module.walk()]
+    covered = {op.op_name for op in parsed.walk()}
+    # every_op_module covers the nn and snn dialects (other dialects have their own tests).
+    ours = {n for n in OpDef.registry if n.split(".", 1)[0] in ("nn", "snn")}
+    assert ours <= covered, f"ops missing from the round trip: {sorted(ours - covered)}"
+    if MLIR_OPT is not None:
+        assert _mlir_roundtrip(text).rstrip("\n") == text.rstrip("\n")
