@@ -810,7 +810,7 @@ class _IRBuilder:
             name.split(".", 1)[0]
             for name, cls in OpDef.registry.items()
             if "." in name and cls.__module__.startswith("snnc.")
-        }
+        } - {"builtin"}  # builtin.unrealized_conversion_cast & co. are MLIR's, kept generically
 
     def fail(self, message: str, tok: Any, notes: list[tuple[str, Any]] | None = None) -> DiagnosticError:
         diag = Diagnostic("error", message, _tok_loc(self.filename, tok))

@@ -394,3 +394,12 @@ def test_parse_speed_large_module() -> None:
     assert len(m.body.ops) == 2001
     assert m.body.ops[0].attributes["value"].value[999, 999] == 999_999.0
     assert elapsed < 6.0, f"parsing took {elapsed:.2f} s"
+
+
+def test_foreign_dialects_are_generic() -> None:
+    m = parse_module(
+        '%0 = "builtin.unrealized_conversion_cast"() : () -> f32\n'
+        '%1 = "torch.aten.whatever"(%0) : (f32) -> !torch.vtensor<[1],f32>\n'
+    )
+    assert [op.op_name for op in m.body.ops] == ["builtin.unrealized_conversion_cast", "torch.aten.whatever"]
+    assert type(m.body.ops[1]).__name__ == "Operation"
