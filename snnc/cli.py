@@ -57,6 +57,10 @@ DtOption = Annotated[
     float | None,
     typer.Option("--dt", help="Time step in seconds for NIR input (default: the file's metadata, else the NIR frontend's default).", min=0.0),
 ]
+CalibrationOption = Annotated[
+    Path | None,
+    typer.Option("--calibration", help="Calibration inputs for the quantize pass: .npy [T, (B,) *shape] or .npz by input name."),
+]
 DiscOption = Annotated[
     Discretization | None,
     typer.Option("--discretization", help="How NIR's continuous-time neurons become discrete steps (NIR input only; default: the file's metadata, else euler)."),
@@ -213,6 +217,7 @@ def opt_cmd(
     dt: DtOption = None,
     discretization: DiscOption = None,
     locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Parse and verify a module, run a pass pipeline (verifying after every pass), print it."""
     with _diagnostics() as texts:
@@ -222,12 +227,65 @@ def opt_cmd(
 
         texts[PIPELINE_FILE] = pass_pipeline
         passes = parse_pipeline(pass_pipeline)  # before reading the model: cheap errors first
+        _set_calibration(passes, calibration)
         module = _load(model, dt, discretization, texts)
         pm = PassManager(passes, print_ir_after_all=print_ir_after_all)
         pm.run(module)
         if timing:
             write_timing_report(pm.timings)
         _emit_text(print_module(module, locations=locations), output)
+
+
+def _set_calibration(passes, calibration: Path | None) -> None:
+    """Give ``--calibration`` to every quantize pass that has no calibration-file of its own."""
+    if calibration is None:
+        return
+    from .ir.diagnostics import error
+    from .passes.quantize import Quantize
+
+    targets = [p for p in passes if isinstance(p, Quantize)]
+    if not targets:
+        raise error("--calibration is given but the pipeline has no 'quantize' pass")
+    for p in targets:
+        if not p.calibration_file:
+            p.calibration_file = str(calibration)
+
+
+class CTarget(StrEnum):
+    c = "c"
+    cortex_m4 = "cortex-m4"
+
+
+@app.command("compile")
+def compile_cmd(
+    model: Annotated[Path, typer.Argument(help="The module to compile (.mlir, or .nir with --dt).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for model.h, model.c, harness.c, Makefile.")],
+    target: Annotated[CTarget, typer.Option("--target", help="c (host C99) or cortex-m4 (C99 checked against its flash/RAM).")] = CTarget.c,
+    pass_pipeline: Annotated[
+        str,
+        typer.Option("--pass-pipeline", "-p", help="Lowering pipeline for float graphs (default 'canonicalize,quantize')."),
+    ] = "canonicalize,quantize",
+    calibration: CalibrationOption = None,
+    dt: DtOption = None,
+    discretization: DiscOption = None,
+) -> None:
+    """Lower a graph to integers (quantize) and emit C for a host or a microcontroller."""
+    with _diagnostics() as texts:
+        from .backends.c import emit
+        from .passes import PassManager, parse_pipeline
+        from .passes.manager import PIPELINE_FILE
+
+        texts[PIPELINE_FILE] = pass_pipeline
+        module = _load(model, dt, discretization, texts)
+        already_integer = not any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
+                                  for op in module.walk())
+        if not already_integer:
+            passes = parse_pipeline(pass_pipeline)
+            _set_calibration(passes, calibration)
+            PassManager(passes).run(module)
+        art = emit(module, "host" if target is CTarget.c else target.value, output)
+        typer.echo(f"wrote {', '.join(str(p) for p in art.files.values())}")
+        typer.echo(f"const data (flash): {art.flash_bytes} bytes; state (RAM): {art.ram_bytes} bytes")
 
 
 @app.command("run")

@@ -97,14 +97,18 @@ def grid_step(w: np.ndarray, qmax: int, tol: float = 1e-6) -> float | None:
     top = float(a[-1]) if a.size else 0.0
     if top == 0.0:
         return 1.0
-    for start in range(1, min(qmax, GRID_MAX_STEPS) + 1, 32):
-        m = np.arange(start, min(start + 32, min(qmax, GRID_MAX_STEPS) + 1), dtype=np.float64)
-        q = top / m
-        r = a[None, :] / q[:, None]
-        ok = np.all(np.abs(r - np.rint(r)) <= tol * np.maximum(1.0, r), axis=1)
-        hits = np.flatnonzero(ok)
-        if hits.size:
-            return float(q[hits[0]])
+    m = np.arange(1, min(qmax, GRID_MAX_STEPS) + 1, dtype=np.float64)
+    q = top / m
+
+    def on_grid(vals: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        r = vals[None, :] / steps[:, None]
+        return np.all(np.abs(r - np.rint(r)) <= tol * np.maximum(1.0, r), axis=1)
+
+    # screen every candidate on a sample of at most 64 values, confirm survivors on all values
+    sample = a[np.linspace(0, a.size - 1, min(a.size, 64)).astype(int)]
+    for cand in q[on_grid(sample, q)]:
+        if on_grid(a, np.array([cand]))[0]:
+            return float(cand)
     return None
 
 
@@ -548,6 +552,28 @@ class _Lowering:
             S = np.minimum(S, np.broadcast_to(sc * s_in, (n_out,)))
         return S, n_out
 
+    def _keep_grid(self, terms: list[_Term], S: np.ndarray) -> np.ndarray:
+        """After the membrane limits lowered S: for a single uniform term on a grid of step q,
+        round S down to ``s_in 2^e / q`` (e >= 0) so that its weights stay exact integers."""
+        p = self.p
+        if len(terms) != 1 or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale:
+            return S
+        w = tensor_attr_array(terms[0].op, "weight")
+        assert w is not None
+        _, s_in = self._domain(terms[0].op.operands[0], terms[0].op)
+        qmax = (1 << (p.weight_bits - 1)) - 1
+        rows = _channels(w, p.per_channel)
+        out = S.copy()
+        steps = [grid_step(r, qmax) for r in rows]
+        for c in range(S.shape[0]):
+            q = steps[c if p.per_channel else 0]
+            if q is None or not np.isfinite(S[c]):
+                continue
+            base = float(s_in) / q
+            if S[c] >= base:
+                out[c] = base * 2.0 ** math.floor(math.log2(S[c] / base) + 1e-12)
+        return out
+
     def _weights(self, t: _Term, S: np.ndarray) -> np.ndarray:
         """Integer weights of one term at accumulator scale S (per output channel)."""
         p = self.p
@@ -678,6 +704,7 @@ class _Lowering:
         if S_c.ndim > 1:
             S_c = S_c.reshape(S_c.shape[0], -1).min(axis=1)
         S_c = np.broadcast_to(S_c, (n_out,)).astype(np.float64)
+        S_c = self._keep_grid(terms, S_c)
         # accumulators
         accs = [self._synapse(t, S_c, op) for t in terms]
         acc_t = _int_type(shape, p.acc_bits)

@@ -183,3 +183,28 @@ def test_float_graphs_are_rejected(tmp_path):
 """)
     with pytest.raises(DiagnosticError, match="'nn.linear' op is not supported by the C backend"):
         emit(m, "host", tmp_path)
+
+
+@needs_cc
+def test_cli_compile_and_opt_calibration(tmp_path):
+    """snnc compile --calibration quantizes a float graph and writes a C project that builds;
+    snnc opt --calibration hands the data to the pipeline's quantize pass."""
+    if not (GOLDEN / "lif_norse.nir").exists():
+        pytest.skip("golden file lif_norse.nir is not available")
+    snnc = shutil.which("snnc", path=str(Path(__file__).resolve().parents[3] / ".venv" / "bin")) or shutil.which("snnc")
+    if snnc is None:
+        pytest.skip("the snnc command is not installed")
+    cal = tmp_path / "cal.npy"
+    np.save(cal, np.random.default_rng(0).random((50, 1)))
+    out = tmp_path / "c"
+    r = subprocess.run([snnc, "compile", str(GOLDEN / "lif_norse.nir"), "--calibration", str(cal), "-o", str(out),
+                        "--target", "cortex-m4"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "const data (flash):" in r.stdout and (out / "model.c").exists()
+    r = subprocess.run(["make", "-s", "-C", str(out)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([snnc, "opt", str(GOLDEN / "lif_norse.nir"), "-p", "canonicalize,quantize{print-report=true}",
+                        "--calibration", str(cal)], capture_output=True, text=True)
+    assert r.returncode == 0 and '"spike.lif"' in r.stdout and "spike agreement" in r.stderr, r.stderr
+    r = subprocess.run([snnc, "opt", str(GOLDEN / "lif_norse.nir"), "--calibration", str(cal)], capture_output=True, text=True)
+    assert r.returncode == 1 and "--calibration is given but the pipeline has no 'quantize' pass" in r.stderr
