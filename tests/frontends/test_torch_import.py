@@ -213,7 +213,6 @@ def test_spike_driven_transformer_v1_block(examples):
     assert "nn.sum" in names and names.count("nn.mul") == 2  # K AND V, Q AND mask
 
 
-@pytest.mark.slow
 def test_meta_spikeformer_tiny(examples):
     m = examples.meta_spikeformer_tiny().double()
     module = import_torch(m, torch.zeros(1, 1, 3, 16, 16, dtype=torch.float64), time_layout="TB")
@@ -353,7 +352,6 @@ def test_readout_option_on_per_step_outputs():
 # --------------------------------------------------------------------------- timing
 
 
-@pytest.mark.slow
 def test_import_time_of_a_10m_parameter_model():
     """Weights never pass through text: a ~10M-parameter model imports in seconds."""
     import time
