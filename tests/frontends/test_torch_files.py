@@ -109,3 +109,26 @@ def test_convert_pass_runs_from_opt(tmp_path):
     r = snnc("opt", tmp_path / "t.mlir", "--pass-pipeline", "convert-torch-to-snn")
     assert r.exit_code == 0, r.output
     assert '"snn.graph"' in r.output and "torch." not in r.output
+
+
+def test_example_models_through_pt2_import_and_run(tmp_path):
+    """examples/torch/export_pt2.py: each example model saved as .pt2, imported and run by the CLI."""
+    pytest.importorskip("spikingjelly", reason="spikingjelly not installed")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("export_pt2", ROOT / "examples/torch/export_pt2.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    paths = mod.export_all(tmp_path)
+    assert [p.stem for p in paths] == ["conv_bn_lif", "sdt_v1_block", "meta_spikeformer_tiny"]
+    for p in paths:
+        mlir = tmp_path / f"{p.stem}.mlir"
+        r = snnc("import", p, "--time-layout", "TB", "-o", mlir)
+        assert r.exit_code == 0, r.output
+        r = snnc("run", mlir, "--input", tmp_path / f"{p.stem}.x.npy", "-o", tmp_path / f"{p.stem}.out.npy")
+        assert r.exit_code == 0, r.output
+        out = np.load(tmp_path / f"{p.stem}.out.npy").astype(np.float64)
+        expected = np.load(tmp_path / f"{p.stem}.expected.npy")
+        assert out.shape == expected.shape
+        np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
