@@ -288,6 +288,41 @@ def compile_cmd(
         typer.echo(f"const data (flash): {art.flash_bytes} bytes; state (RAM): {art.ram_bytes} bytes")
 
 
+@app.command("check")
+def check_cmd(
+    model: Annotated[Path, typer.Argument(help="The module to check (.mlir, or .nir with --dt).")],
+    target: Annotated[CTarget, typer.Option("--target", help="c: float, integer, host C and Cortex-M4 (QEMU) levels.")] = CTarget.c,
+    inputs: Annotated[int, typer.Option("--inputs", help="Number of random time steps to compare.", min=1)] = 16,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")] = 0,
+    pass_pipeline: Annotated[
+        str, typer.Option("--pass-pipeline", "-p", help="Lowering pipeline (default 'canonicalize,quantize').")
+    ] = "canonicalize,quantize",
+    calibration: CalibrationOption = None,
+    work_dir: Annotated[Path | None, typer.Option("--work-dir", help="Keep the generated C projects here.")] = None,
+    dt: DtOption = None,
+    discretization: DiscOption = None,
+) -> None:
+    """Run the float and integer interpreters, the host C and the Cortex-M4 build on the same inputs; exit 1 on any integer-level mismatch."""
+    with _diagnostics() as texts:
+        import tempfile
+
+        import numpy as np
+
+        from .backends.c.check import check
+
+        texts["<pass-pipeline>"] = pass_pipeline
+        module = _load(model, dt, discretization, texts)
+        cal = None
+        if calibration is not None:
+            loaded = np.load(calibration)
+            cal = dict(loaded) if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
+        with tempfile.TemporaryDirectory(prefix="snnc-check-") as tmp:
+            rep = check(module, work_dir or tmp, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal)
+        sys.stdout.write(rep.table())
+        if not rep.ok:
+            raise typer.Exit(EXIT_DIAGNOSTIC)
+
+
 @app.command("run")
 def run_cmd(
     model: Annotated[Path, typer.Argument(help="The module to run (.mlir, or .nir with --dt).")],
