@@ -6,12 +6,15 @@ ours.  Known, documented difference: ``torch-mlir-opt`` writes one extra newline
 ``#-}`` that closes the resource section (``print_module`` ends with ``#-}\\n`` like MLIR's
 ``Operation::print``; opt adds its own ``\\n``), so texts are compared without trailing newlines.
 
-Generators avoid two things MLIR itself does not round-trip: a region whose entry block has
-no arguments and no ops but is followed by other blocks (MLIR prints nothing for it, so the
-next block becomes the entry block), and fused locations (MLIR flattens and deduplicates them);
-file locations with an empty file name (MLIR reprints ``loc("":0:0)`` as ``loc("-":0:0)``).
-MLIR checks SSA dominance inside the regions of unregistered ops, so forward references are
-generated only in the module body (a graph region) for these tests.
+Things MLIR itself does not round-trip are kept out of the exact comparisons: a region whose
+entry block has no arguments and no ops but is followed by other blocks (MLIR prints nothing
+for it, so the next block becomes the entry block; generated blocks of multi-block regions
+always hold an op), fused locations (MLIR flattens and deduplicates them: compared without
+locations), file locations with an empty file name (MLIR reprints ``loc("":0:0)`` as
+``loc("-":0:0)``: not generated), and the top-level module's own location.
+MLIR checks SSA dominance inside multi-block regions of unregistered ops (single-block
+regions and the module body are graph regions), so forward references are generated
+everywhere except in multi-block regions.
 """
 
 from __future__ import annotations

@@ -238,13 +238,13 @@ def modules(draw, with_locations: bool = False, max_depth: int = 2, mlir_dominan
     """A random module of unregistered ops: nested regions, blocks with arguments, forward
     references, multi-result ops, properties, every kind of attribute, resource blobs.
 
-    ``mlir_dominance``: forward references only in the module body (MLIR's graph region);
-    MLIR checks SSA dominance inside the regions of unregistered ops.
+    ``mlir_dominance``: no forward references inside multi-block regions, where MLIR checks
+    SSA dominance for unregistered ops (single-block regions and the module body are graph-like).
     """
     loc_strategy = locations() if with_locations else st.just(UnknownLoc())
     attr_dicts = st.dictionaries(identifiers | names, attributes(), max_size=3)
 
-    def make_block(visible: list, depth: int, entry: bool, min_ops: int = 0):  # type: ignore[no-untyped-def]
+    def make_block(visible: list, depth: int, entry: bool, min_ops: int = 0, ssa: bool = False):  # type: ignore[no-untyped-def]
         block = Block()
         nargs = draw(st.integers(0, 2)) if depth else 0  # the module body takes no arguments
         for _ in range(nargs):
@@ -261,20 +261,25 @@ def modules(draw, with_locations: bool = False, max_depth: int = 2, mlir_dominan
                 )
             )
         pool = visible + list(block.args) + [r for op in specs for r in op.results]
-        ssa = mlir_dominance and depth > 0
         if ssa:
             pool = visible + list(block.args)
         for op in specs:
             if depth < max_depth and draw(st.integers(0, 3)) == 0:
-                own = set(op.results) if not mlir_dominance else set(op.results) | {
-                    r for o in specs[specs.index(op) :] for r in o.results
-                } if depth > 0 else set(op.results)
+                own = set(op.results)
                 for _ in range(draw(st.integers(1, 2))):
                     region = Region()
                     nblocks = draw(st.integers(0, 2))
                     for bi in range(nblocks):
                         # MLIR wants an op (a terminator) in every block of a multi-block region.
-                        region.add_block(make_block([v for v in pool if v not in own], depth + 1, bi == 0, nblocks > 1))
+                        region.add_block(
+                            make_block(
+                                [v for v in pool if v not in own],
+                                depth + 1,
+                                bi == 0,
+                                min_ops=1 if nblocks > 1 else 0,
+                                ssa=mlir_dominance and nblocks > 1,
+                            )
+                        )
                     op.add_region(region)
             if pool:
                 operands = draw(st.lists(st.sampled_from(pool), max_size=3))
