@@ -22,7 +22,8 @@ out over time; a model that reduces over time itself (``x.mean(0)``) sets it.  I
 ``snn.output``'s ``readout`` attribute.
 
 Model files (:func:`load_torch_model`): ``.pt2`` (``torch.export.save``), TorchScript
-(``torch.jit.save``; imported by re-exporting its Python-free module), ``file.py:factory``
+(``torch.jit.save`` of a model whose neurons are snnc ops; converted by torch's TorchScript-to-export
+converter, then re-exported with static shapes), ``file.py:factory``
 (a Python file and a function returning the module) and a pickled ``nn.Module`` (``.pt`` /
 ``.pth`` from ``torch.save(model)``) only with ``trust_pickle=True``.
 """
@@ -143,6 +144,8 @@ def load_torch_model(path: str | os.PathLike[str], *, trust_pickle: bool = False
         except Exception as e:
             raise error(f"cannot read '{spec}' as a torch.export program (.pt2): {type(e).__name__}: {e}", FileLoc(spec)) from None
     if _is_torchscript(p):
+        import snnc.nn  # noqa: F401  (registers torch.ops.snnc, which the TorchScript code may call)
+
         try:
             return torch.jit.load(str(p), map_location="cpu")
         except Exception as e:
@@ -176,13 +179,33 @@ def import_torch_file(
     model = load_torch_model(path, trust_pickle=trust_pickle)
     if isinstance(model, torch.export.ExportedProgram):
         return import_torch(model, None, time_layout=time_layout, readout=readout)
-    if isinstance(model, torch.jit.ScriptModule):
-        raise error(
-            f"'{path}' is TorchScript: torch.export cannot trace a ScriptModule; export the original model with "
-            "torch.export.save (.pt2) or give file.py:factory",
-            FileLoc(str(path)),
-        )
     if not input_shapes:
         raise error(f"importing '{path}' needs the example input shape (--input-shape, e.g. 4,1,3,32,32)")
     dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
-    return import_torch(model, example_from_shapes(input_shapes, dtype=dtype), time_layout=time_layout, readout=readout)
+    example = example_from_shapes(input_shapes, dtype=dtype)
+    if isinstance(model, torch.jit.ScriptModule):
+        model = torchscript_program(model, example, str(path))
+    return import_torch(model, example, time_layout=time_layout, readout=readout)
+
+
+def torchscript_program(ts: Any, example: tuple, name: str = "<torchscript>") -> Any:
+    """An ``ExportedProgram`` of a TorchScript module with static shapes (torch's TorchScript converter,
+    then ``torch.export`` of the converted module on ``example``).  Its neurons must already be
+    ``torch.ops.snnc`` ops (trace/script the model after ``swap_neurons``)."""
+    import torch
+
+    import snnc.nn  # noqa: F401  (registers torch.ops.snnc, which the TorchScript graph may call)
+
+    try:
+        from torch._export.converter import TS2EPConverter
+
+        converted = TS2EPConverter(ts, example).convert()
+        with torch.no_grad():
+            return torch.export.export(converted.module(), example, strict=False)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise error(
+            f"cannot convert TorchScript '{name}' for torch.export: {type(e).__name__}: {first}; save the original "
+            "model with torch.export.save (.pt2) or give file.py:factory",
+            FileLoc(name),
+        ) from None

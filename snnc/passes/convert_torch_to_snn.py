@@ -97,7 +97,7 @@ def torch_tensor_type(t: Type) -> tuple[tuple[int, ...], Type] | None:
     m = _VTENSOR.match(t.body.replace(" ", ""))
     if m is None:
         return None
-    dims = tuple(int(d) for d in m.group(1).split(",") if d != "")
+    dims = tuple(-1 if d == "?" else int(d) for d in m.group(1).split(",") if d != "")
     elt = _ELEMENTS.get(m.group(2))
     if elt is None:
         return None
@@ -1291,6 +1291,8 @@ def convert_function(func: Operation, *, layout: str, readout: str, graph_name: 
         if info is None:
             raise error(f"input '{name}' of type {arg.type} is not a tensor", loc)
         shape, elt = info
+        if any(d < 0 for d in shape):
+            raise error(f"input '{name}' has a dynamic shape {list(shape)}: export the model with static shapes", loc)
         lead = _lead_of(layout, shape, name, loc)
         sample = shape[len(lead) :]
         inp = b.create(snn.Input, [], [TensorType(sample, elt)], {"name": StringAttr(name), "index": IntegerAttr(i, i64)}, location=loc)

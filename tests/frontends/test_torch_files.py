@@ -1,7 +1,7 @@
 """PyTorch model files through the CLI: ``snnc import model.pt2 -o m.mlir`` then ``snnc run``.
 
 Also ``file.py:factory`` with ``--input-shape``, pickles (refused without ``--trust-pickle``) and
-TorchScript (a diagnostic: torch.export cannot trace it).
+TorchScript (``torch.jit.trace`` of a model with snnc neurons).
 """
 
 from __future__ import annotations
@@ -90,11 +90,22 @@ def test_factory_file_with_input_shape(tmp_path):
     assert r.exit_code == 1 and "defines no function 'no_such_factory'" in r.output
 
 
-def test_torchscript_is_a_diagnostic(tmp_path):
-    m = torch.jit.script(nn.Linear(3, 2))
-    m.save(str(tmp_path / "m.ts"))
-    r = snnc("import", tmp_path / "m.ts", "--input-shape", "1,3")
-    assert r.exit_code == 1 and "TorchScript" in r.output and "torch.export.save" in r.output
+def test_torchscript_import_and_run(tmp_path):
+    torch.manual_seed(2)
+    m = Net().eval()
+    x = torch.rand(5, 1, 1, 4, 4) * 3
+    with torch.no_grad():
+        ts = torch.jit.trace(m, (x,), check_trace=False)  # neurons are snnc ops already
+        ref = m(x)[:, 0].numpy()
+    ts.save(str(tmp_path / "m.ts"))
+    np.save(tmp_path / "x.npy", x[:, 0].numpy())
+    r = snnc("import", tmp_path / "m.ts", "--time-layout", "TB", "-o", tmp_path / "m.mlir")
+    assert r.exit_code == 1 and "needs the example input shape" in r.output
+    r = snnc("import", tmp_path / "m.ts", "--time-layout", "TB", "--input-shape", "2,1,1,4,4", "-o", tmp_path / "m.mlir")
+    assert r.exit_code == 0, r.output
+    r = snnc("run", tmp_path / "m.mlir", "--input", tmp_path / "x.npy", "-o", tmp_path / "out.npy", "--dtype", "float32")
+    assert r.exit_code == 0, r.output
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy").astype(np.float32), ref)
 
 
 def test_convert_pass_runs_from_opt(tmp_path):
