@@ -551,7 +551,10 @@ class _Builder(Transformer):
         leaves: list[Token] = []
         self._flatten(body, tuple(shape), 0, leaves, start)
         if tuple(shape) != t.shape:
-            raise _Fail(f"inferred shape of elements literal ([{', '.join(map(str, shape))}]) does not match type ([{', '.join(map(str, t.shape))}])", start)
+            raise _Fail(
+                f"inferred shape of elements literal ([{', '.join(map(str, shape))}]) does not match type ([{', '.join(map(str, t.shape))}])",
+                start,
+            )
         vals = [self._scalar_value(x, t.element, "dense elements") for x in leaves]
         return DenseElementsAttr(t, np.array(vals, dtype=dtype).reshape(t.shape))
 
@@ -607,7 +610,9 @@ class _Builder(Transformer):
 
     def symref_attr(self, tok: Token) -> SymbolRefAttr:
         body = str(tok)[1:]
-        return SymbolRefAttr(self._string(Token("STRING", body, line=tok.line, column=tok.column)) if body.startswith('"') else body)
+        return SymbolRefAttr(
+            self._string(Token("STRING", body, line=tok.line, column=tok.column)) if body.startswith('"') else body
+        )
 
     def hash_attr(self, tok: Token) -> Attribute:
         key = str(tok)
@@ -797,7 +802,13 @@ class _Scope:
 
 
 class _IRBuilder:
-    def __init__(self, filename: str, loc_aliases: dict[str, Any], alias_tokens: dict[str, Token], blobs: dict[str, tuple[str, Token]]) -> None:
+    def __init__(
+        self,
+        filename: str,
+        loc_aliases: dict[str, Any],
+        alias_tokens: dict[str, Token],
+        blobs: dict[str, tuple[str, Token]],
+    ) -> None:
         self.filename = filename
         self.loc_aliases = loc_aliases
         self.alias_tokens = alias_tokens
@@ -827,7 +838,9 @@ class _IRBuilder:
             if loc.name not in self.loc_aliases:
                 raise error(f"undefined location alias '{loc.name}'", FileLineColLoc(self.filename, loc.line, loc.col))
             if loc.name in stack:
-                raise error(f"location alias '{loc.name}' refers to itself", FileLineColLoc(self.filename, loc.line, loc.col))
+                raise error(
+                    f"location alias '{loc.name}' refers to itself", FileLineColLoc(self.filename, loc.line, loc.col)
+                )
             out = self.loc(self.loc_aliases[loc.name], stack + (loc.name,))
             self.resolved_locs[loc.name] = out
             return out
@@ -885,7 +898,9 @@ class _IRBuilder:
                     raise self.fail(f"reference to invalid result number '{tok}'", tok)
                 v = vals[idx]
                 if v.type != t:
-                    raise self.fail(f"use of value '{tok}' expects different type than prior uses: '{t}' vs '{v.type}'", tok)
+                    raise self.fail(
+                        f"use of value '{tok}' expects different type than prior uses: '{t}' vs '{v.type}'", tok
+                    )
                 return v
             s = s.parent
         s = scope
@@ -894,7 +909,9 @@ class _IRBuilder:
             if fw is not None and idx in fw:
                 v, _ = fw[idx]
                 if v.type != t:
-                    raise self.fail(f"use of value '{tok}' expects different type than prior uses: '{t}' vs '{v.type}'", tok)
+                    raise self.fail(
+                        f"use of value '{tok}' expects different type than prior uses: '{t}' vs '{v.type}'", tok
+                    )
                 return v
             s = s.parent
         placeholder = Value(t)
@@ -941,7 +958,10 @@ class _IRBuilder:
                 if idx in pf:
                     other, _ = pf[idx]
                     if other.type != ph.type:
-                        raise self.fail(f"use of value '{tok}' expects different type than prior uses: '{ph.type}' vs '{other.type}'", tok)
+                        raise self.fail(
+                            f"use of value '{tok}' expects different type than prior uses: '{ph.type}' vs '{other.type}'",
+                            tok,
+                        )
                     ph.replace_all_uses_with(other)
                 else:
                     pf[idx] = (ph, tok)

@@ -373,9 +373,7 @@ def print_module(op: Operation, *, locations: bool = False) -> str:
     p.out.append("\n")
     if p.resources.entries:
         p.out.append("\n{-#\n  dialect_resources: {\n    builtin: {\n")
-        lines = [
-            f"      {keyword_or_string(name)}: \"{blob}\"" for name, blob in p.resources.entries
-        ]
+        lines = [f'      {keyword_or_string(name)}: "{blob}"' for name, blob in p.resources.entries]
         p.out.append(",\n".join(lines))
         p.out.append("\n    }\n  }\n#-}\n")
     return "".join(p.out)

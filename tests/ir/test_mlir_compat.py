@@ -41,7 +41,11 @@ def _mlir_roundtrip(text: str, *flags: str) -> str:
 
 def _has_fused(module) -> bool:
     def fused(loc) -> bool:
-        return isinstance(loc, FusedLoc) or any(fused(x) for x in (getattr(loc, "callee", None), getattr(loc, "caller", None), getattr(loc, "child", None)) if x is not None)
+        return isinstance(loc, FusedLoc) or any(
+            fused(x)
+            for x in (getattr(loc, "callee", None), getattr(loc, "caller", None), getattr(loc, "child", None))
+            if x is not None
+        )
 
     for op in module.walk():
         if fused(op.location):

@@ -12,7 +12,9 @@ from snnc.ir.opdef import make_op
 from snnc.ir.parser import parse_attribute, parse_type
 from snnc.ir.printer import print_attribute
 
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @SETTINGS

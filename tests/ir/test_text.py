@@ -127,7 +127,9 @@ def test_attribute_text() -> None:
             "i8": IntegerAttr(255, i8),
             "b": IntegerAttr(1, i1),
             "s": StringAttr('a\n"é\\'),
-            "arr": ArrayAttr((IntegerAttr(1, i64), FloatAttr(2.0, f64), FloatAttr(float("inf"), f64), IntegerAttr(3, i8))),
+            "arr": ArrayAttr(
+                (IntegerAttr(1, i64), FloatAttr(2.0, f64), FloatAttr(float("inf"), f64), IntegerAttr(3, i8))
+            ),
             "empty": DenseElementsAttr(tensor([2, 0], f32), np.zeros((2, 0), np.float32)),
             "splat": DenseElementsAttr(tensor([3], f32), np.ones(3, np.float32)),
             "negzero": DenseElementsAttr(tensor([2], f32), np.array([0.0, -0.0], np.float32)),
@@ -173,11 +175,7 @@ def test_resource_section_and_handle_dedup() -> None:
 
 
 def test_implicit_module_comments_and_forward_refs() -> None:
-    text = (
-        "// a comment\n"
-        '"test.use"(%y#1) : (i1) -> ()  // trailing comment\n'
-        '%y:2 = "test.def"() : () -> (f32, i1)\n'
-    )
+    text = '// a comment\n"test.use"(%y#1) : (i1) -> ()  // trailing comment\n%y:2 = "test.def"() : () -> (f32, i1)\n'
     m = parse_module(text, "f.mlir")
     assert isinstance(m, ModuleOp)
     use, d = m.body.ops
@@ -198,7 +196,7 @@ def test_torch_style_input() -> None:
         "}) : () -> () loc(#loc)\n"
         "#loc = loc(unknown)\n"
         '#loc2 = loc("b.py":3:0)\n'
-        '#loc3 = loc(fused[#loc1, #loc2])\n'
+        "#loc3 = loc(fused[#loc1, #loc2])\n"
         "\n{-#\n  dialect_resources: {\n    builtin: {\n"
         '      torch_tensor_3_torch.float32_1: "0x040000000000803F0000803F0000803F"\n'
         "    }\n  }\n#-}\n"
@@ -212,7 +210,9 @@ def test_torch_style_input() -> None:
     lit = func.regions[0].blocks[0].ops[0]
     assert lit.properties["value"].value.tolist() == [1.0, 1.0, 1.0]
     assert isinstance(m.location, UnknownLoc)
-    assert print_module(parse_module(print_module(m, locations=True)), locations=True) == print_module(m, locations=True)
+    assert print_module(parse_module(print_module(m, locations=True)), locations=True) == print_module(
+        m, locations=True
+    )
 
 
 def test_dense_forms() -> None:
@@ -322,13 +322,17 @@ def test_scoping_inner_values_are_not_visible_outside() -> None:
 
 VALID = print_module(
     _module(
-        make_op("t.a", [], [tensor([2], f32)], {"v": DenseElementsAttr(tensor([2], f32), np.array([1, 2], np.float32))}),
+        make_op(
+            "t.a", [], [tensor([2], f32)], {"v": DenseElementsAttr(tensor([2], f32), np.array([1, 2], np.float32))}
+        ),
         make_op("t.r", [], [], {"w": DenseResourceAttr("w", tensor([2], i8), np.array([1, 2], np.int8))}),
     ),
     locations=True,
 )
 
-_ALPHABET = st.sampled_from(list('%^#!@"(){}[]<>:,=-.0123456789abcdefxyz \n\\') + ["->", "{-#", "#-}", "loc(", "dense<", "tensor<", "\x00", "é"])
+_ALPHABET = st.sampled_from(
+    list('%^#!@"(){}[]<>:,=-.0123456789abcdefxyz \n\\') + ["->", "{-#", "#-}", "loc(", "dense<", "tensor<", "\x00", "é"]
+)
 
 
 def _parses_or_diagnoses(text: str) -> None:

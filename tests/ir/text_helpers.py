@@ -171,7 +171,11 @@ def resources(draw) -> DenseResourceAttr:  # type: ignore[no-untyped-def]
 
 @st.composite
 def dense_arrays(draw) -> DenseArrayAttr:  # type: ignore[no-untyped-def]
-    elt = draw(st.sampled_from([IntegerType(1), IntegerType(8), IntegerType(32), IntegerType(64), FloatType(32), FloatType(64)]))
+    elt = draw(
+        st.sampled_from(
+            [IntegerType(1), IntegerType(8), IntegerType(32), IntegerType(64), FloatType(32), FloatType(64)]
+        )
+    )
     vals = float_values(elt) if isinstance(elt, FloatType) else int_values(elt)
     return DenseArrayAttr(elt, tuple(draw(st.lists(vals, max_size=4))))
 
@@ -213,9 +217,7 @@ def attributes() -> st.SearchStrategy:
         leaf_attributes(),
         lambda inner: st.one_of(
             st.builds(lambda xs: ArrayAttr(tuple(xs)), st.lists(inner, max_size=3)),
-            st.builds(
-                lambda d: DictionaryAttr(tuple(d.items())), st.dictionaries(names, inner, max_size=3)
-            ),
+            st.builds(lambda d: DictionaryAttr(tuple(d.items())), st.dictionaries(names, inner, max_size=3)),
         ),
         max_leaves=6,
     )
@@ -226,7 +228,9 @@ def locations(fused: bool = True) -> st.SearchStrategy:
     base = st.one_of(st.just(UnknownLoc()), flc, st.builds(NameLoc, names, st.one_of(st.none(), flc)))
     loc = st.one_of(base, st.builds(CallSiteLoc, base, base))
     if fused:
-        loc = st.one_of(loc, st.builds(lambda xs: FusedLoc(tuple(xs)), st.lists(flc, min_size=2, max_size=3, unique=True)))
+        loc = st.one_of(
+            loc, st.builds(lambda xs: FusedLoc(tuple(xs)), st.lists(flc, min_size=2, max_size=3, unique=True))
+        )
     return loc
 
 
