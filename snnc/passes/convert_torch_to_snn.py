@@ -210,7 +210,6 @@ class Ctx:
     op: Operation
     layout: str
     readout: str
-    inputs_done: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -454,8 +453,11 @@ def _elementwise(ctx: Ctx, a: TV, b: TV, kind: str) -> list[TV]:
     shape, elt = ctx.result_info()
     felt = _float_elt(ctx, elt)
     mode = _check_readout_ok(ctx, [a, b], "shape" if kind == "mul" else "affine")
-    if kind == "mul" and a.readout and b.readout:
-        raise ctx.fail(f"'{ctx.name()}' multiplies two values read out over time")
+    if kind == "mul" and mode is not None and a.is_tensor and b.is_tensor:
+        raise ctx.fail(
+            f"'{ctx.name()}' multiplies a value read out over time ({mode}) by another computed tensor; only "
+            "products with constants may follow a readout"
+        )
     if kind != "mul" and not (a.is_tensor and b.is_tensor) and mode == "sum":
         raise ctx.fail(f"'{ctx.name()}' adds a constant to a value summed over time")
     # Scalars and constants broadcast into the per-sample shape.
@@ -549,7 +551,7 @@ def _neg(ctx: Ctx, args: list[TV]) -> list[TV]:
     return _elementwise(ctx, args[0], TV(const=-1.0), "mul")
 
 
-def _unary_const(fn: Callable[[np.ndarray], np.ndarray], name: str) -> Converter:
+def _unary_const(fn: Callable[[np.ndarray], np.ndarray]) -> Converter:
     def conv(ctx: Ctx, args: list[TV]) -> list[TV]:
         if not args[0].is_const_tensor:
             raise ctx.fail(f"'{ctx.name()}' on a tensor computed from the inputs is not supported by the nn dialect")
@@ -559,7 +561,7 @@ def _unary_const(fn: Callable[[np.ndarray], np.ndarray], name: str) -> Converter
 
 
 for _n, _f in (("aten.sqrt", np.sqrt), ("aten.rsqrt", lambda x: 1 / np.sqrt(x)), ("aten.reciprocal", lambda x: 1 / x)):
-    CONVERTERS[_n] = _unary_const(_f, _n)
+    CONVERTERS[_n] = _unary_const(_f)
 
 
 @converts("aten.relu")
@@ -844,15 +846,12 @@ def _regroup(lead: tuple[str, ...], sizes: tuple[int, ...], new: tuple[int, ...]
     core = [(kd, s) for kd, s in zip(lead, sizes) if not (kd == "1" and s == 1)]
     core_k = tuple(kd for kd, _ in core)
     core_s = tuple(s for _, s in core)
-    new_core = tuple(s for s in new if s != 1) if all(s == 1 for s in core_s) else None
     if len(new) == 1:
         return ("".join(k for k in core_k if k != "1") or "1",)
     merged = "".join(core_k)
     if len(core_k) == 1 and len(merged) == len(new) and all(c in "TB" for c in merged):
         # split a merged "TB" back into "T", "B" if the sizes fit
         return tuple(merged)
-    if new_core is not None and not new_core:
-        return ("1",) * len(new)
     if tuple(s for s in new if s != 1) == tuple(s for s in core_s if s != 1):
         out: list[str] = []
         it = iter(core_k)
@@ -1012,9 +1011,7 @@ def _reduce(ctx: Ctx, args: list[TV], kind: str) -> list[TV]:
         if readout is not None:
             raise ctx.fail(f"'{ctx.name()}' reduces over time twice")
         readout = kind
-    if lead_dims:
-        readout = readout if readout is not None else None
-    elif readout is not None:
+    if not lead_dims and readout is not None:
         _check_readout_ok(ctx, [x], "affine" if kind == "mean" else "shape")
     new_lead = tuple(("1" if keep else None) if i in lead_dims else kd for i, kd in enumerate(lead))
     new_lead = tuple(kd for kd in new_lead if kd is not None)
@@ -1155,7 +1152,6 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
     shape, elt = ctx.result_info()
     felt = _float_elt(ctx, elt)
     reset = str(p["reset"])
-    k = len(x.lead)
     sample = x.sample
 
     def fa(name: str) -> FloatAttr:
@@ -1207,7 +1203,6 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
         v = ctx.create(cls, [xin], sample, out_elt, **attrs)
     out = TV(value=v, lead=out_lead, sizes=tuple(shape), element=out_elt)
     rest_out = [TV(const=None) for _ in ctx.op.results[1:]]
-    del k
     return [out, *rest_out]
 
 

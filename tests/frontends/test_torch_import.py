@@ -170,10 +170,11 @@ def examples():
     return _examples()
 
 
+@pytest.mark.parametrize("example_tb", [(1, 1), (3, 2)], ids=["T1B1", "T3B2"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
-def test_spikingjelly_conv_bn_lif(examples, dtype):
+def test_spikingjelly_conv_bn_lif(examples, dtype, example_tb):
     m = examples.conv_bn_lif().to(dtype)
-    module = import_torch(m, torch.zeros(1, 1, 2, 8, 8, dtype=dtype), time_layout="TB")
+    module = import_torch(m, torch.zeros(*example_tb, 2, 8, 8, dtype=dtype), time_layout="TB")
     x = _rand(6, 3, 2, 8, 8, seed=2, scale=4.0, dtype=dtype)
     _sj_reset(m)
     with torch.no_grad():
