@@ -767,7 +767,16 @@ def _syntax_error(exc: UnexpectedInput, filename: str, text: str) -> DiagnosticE
             found = f"unexpected '{tok}'"
         exp = _expected_text(parser, set(exc.expected))
         msg = exp if exp else found
-        if exp and tok.type != "$END":
+        expected = set(exc.expected)
+        if tok.type == "BARE_ID" and "STRING" in expected and ("RESULT_DEF" in expected or expected == {"STRING"}):
+            exp = (
+                f"custom operation syntax ('{_short(str(tok))}') is not supported: expected a quoted "
+                "operation name, as MLIR's generic form prints it (--mlir-print-op-generic)"
+            )
+            tok = Token("$CUSTOM", "", line=tok.line, column=tok.column)
+        if tok.type == "$CUSTOM":
+            msg = exp
+        elif exp and tok.type != "$END":
             msg = f"{exp}, got '{_short(str(tok))}'"
         elif exp:
             msg = f"{exp}, got end of input"
@@ -775,7 +784,10 @@ def _syntax_error(exc: UnexpectedInput, filename: str, text: str) -> DiagnosticE
         ch = text[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(text) else ""
         allowed = getattr(exc, "allowed", None) or set()
         exp = _expected_text(parser, set(allowed)) if allowed else ""
-        msg = f"unexpected character '{_short(ch)}'" + (f"; {exp}" if exp else "")
+        if ch == '"':
+            msg = "unterminated string literal (or a newline inside it)"
+        else:
+            msg = f"unexpected character '{_short(ch)}'" + (f"; {exp}" if exp else "")
     elif isinstance(exc, UnexpectedEOF):
         nlines = text.split("\n")
         line, col = len(nlines), len(nlines[-1]) + 1

@@ -407,3 +407,13 @@ def test_foreign_dialects_are_generic() -> None:
     )
     assert [op.op_name for op in m.body.ops] == ["builtin.unrealized_conversion_cast", "torch.aten.whatever"]
     assert type(m.body.ops[1]).__name__ == "Operation"
+
+
+def test_custom_syntax_and_unterminated_string_messages() -> None:
+    err = _err("module {\n}")
+    assert "custom operation syntax ('module') is not supported" in err.diagnostics[0].message
+    err = _err('%0 = "t.a"() : () -> f32\n%1 = arith.addf %0, %0 : f32')
+    assert "custom operation syntax ('arith.addf')" in err.diagnostics[0].message
+    assert err.diagnostics[0].location == FileLineColLoc("t.mlir", 2, 6)
+    err = _err('"t.a"() {s = "abc} : () -> ()')
+    assert err.diagnostics[0].message.startswith("unterminated string literal")
