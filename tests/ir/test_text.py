@@ -26,6 +26,7 @@ from snnc.ir import (
     f64,
     i1,
     i8,
+    i32,
     i64,
     parse_file,
     parse_module,
@@ -417,3 +418,19 @@ def test_custom_syntax_and_unterminated_string_messages() -> None:
     assert err.diagnostics[0].location == FileLineColLoc("t.mlir", 2, 6)
     err = _err('"t.a"() {s = "abc} : () -> ()')
     assert err.diagnostics[0].message.startswith("unterminated string literal")
+
+
+def test_attribute_aliases_and_misc_literals() -> None:
+    m = parse_module(
+        '#cfg = {mode = "fast", n = 3 : i32}\n'
+        '"t.a"() {c = #cfg, h = 0xFF : i32, s = @"a b", t = !torch.vtensor<[?,3],f32>, u, '
+        "f = (f32, !torch.int) -> (i1, tensor<?x2xf32>)} : () -> ()"
+    )
+    attrs = m.body.ops[0].attributes
+    assert attrs["c"].value["n"] == IntegerAttr(3, i32)
+    assert attrs["h"] == IntegerAttr(255, i32)
+    assert attrs["s"].value == "a b"
+    assert str(attrs["t"].value) == "!torch.vtensor<[?,3],f32>"
+    assert str(attrs["f"].value) == "(f32, !torch.int) -> (i1, tensor<?x2xf32>)"
+    text = print_module(m)
+    assert 'c = {mode = "fast", n = 3 : i32}' in text and "h = 255 : i32" in text and 's = @"a b"' in text
