@@ -110,11 +110,20 @@ def _diagnostics(sources: dict[str, str] | None = None) -> Iterator[dict[str, st
         raise typer.Exit(EXIT_INTERNAL) from None
 
 
-def _load(path: Path, dt: float | None, discretization: Discretization | None, texts: dict[str, str]):
+def _load(
+    path: Path,
+    dt: float | None,
+    discretization: Discretization | None,
+    texts: dict[str, str],
+    torch_options: dict | None = None,
+):
     from .driver import Sources, load_module
 
     src = Sources(texts)
-    return load_module(path, dt=dt, discretization=None if discretization is None else discretization.value, sources=src)
+    return load_module(
+        path, dt=dt, discretization=None if discretization is None else discretization.value, sources=src,
+        torch_options=torch_options,
+    )
 
 
 def _emit_text(text: str, output: Path | None) -> None:
@@ -152,6 +161,35 @@ def _parse_shape(text: str) -> list[int]:
     return dims
 
 
+InputShapeOption = Annotated[
+    list[str] | None,
+    typer.Option("--input-shape", help="PyTorch: full shape of an example input, time/batch axes included "
+                 "(e.g. 4,1,3,32,32); once per model input.  Not needed for .pt2."),
+]
+TimeLayoutOption = Annotated[
+    TimeLayout,
+    typer.Option("--time-layout", help="PyTorch: the inputs' leading axes: step ([B, ...], one step per call), "
+                 "TB ([T, B, ...], multi-step) or BT ([B, T, ...])."),
+]
+ReadoutOption = Annotated[
+    Readout,
+    typer.Option("--readout", help="PyTorch: readout over time of outputs that keep a time axis (none, sum, mean, last)."),
+]
+TrustPickleOption = Annotated[
+    bool,
+    typer.Option("--trust-pickle", help="PyTorch: allow loading a pickled nn.Module (runs code from the file)."),
+]
+
+
+def _torch_options(input_shape: list[str] | None, time_layout: TimeLayout, readout: Readout, trust_pickle: bool) -> dict:
+    return {
+        "input_shapes": [_parse_shape(s) for s in (input_shape or [])],
+        "time_layout": time_layout.value,
+        "readout": readout.value,
+        "trust_pickle": trust_pickle,
+    }
+
+
 @app.command("import")
 def import_cmd(
     model: Annotated[
@@ -165,40 +203,17 @@ def import_cmd(
     dt: DtOption = None,
     discretization: DiscOption = None,
     locations: Annotated[bool, typer.Option("--locations", help="Print source locations (loc(...)).")] = False,
-    input_shape: Annotated[
-        list[str] | None,
-        typer.Option("--input-shape", help="PyTorch: full shape of an example input, time/batch axes included "
-                     "(e.g. 4,1,3,32,32); once per model input.  Not needed for .pt2."),
-    ] = None,
-    time_layout: Annotated[
-        TimeLayout,
-        typer.Option("--time-layout", help="PyTorch: the inputs' leading axes: step ([B, ...], one step per call), "
-                     "TB ([T, B, ...], multi-step) or BT ([B, T, ...])."),
-    ] = TimeLayout.step,
-    readout: Annotated[
-        Readout,
-        typer.Option("--readout", help="PyTorch: readout over time of outputs that keep a time axis (none, sum, mean, last)."),
-    ] = Readout.none,
-    trust_pickle: Annotated[
-        bool,
-        typer.Option("--trust-pickle", help="PyTorch: allow loading a pickled nn.Module (runs code from the file)."),
-    ] = False,
+    input_shape: InputShapeOption = None,
+    time_layout: TimeLayoutOption = TimeLayout.step,
+    readout: ReadoutOption = Readout.none,
+    trust_pickle: TrustPickleOption = False,
 ) -> None:
     """Import a model (NIR graph or PyTorch model file) and print it as snnc IR (MLIR generic form), verified."""
     with _diagnostics() as texts:
-        from .driver import Sources, load_module
         from .ir.printer import print_module
 
-        torch_options = {
-            "input_shapes": [_parse_shape(s) for s in (input_shape or [])],
-            "time_layout": time_layout.value,
-            "readout": readout.value,
-            "trust_pickle": trust_pickle,
-        }
-        module = load_module(
-            model, dt=dt, discretization=None if discretization is None else discretization.value,
-            sources=Sources(texts), torch_options=torch_options,
-        )
+        opts = _torch_options(input_shape, time_layout, readout, trust_pickle)
+        module = _load(model, dt, discretization, texts, opts)
         _emit_text(print_module(module, locations=locations), output)
 
 
@@ -258,7 +273,7 @@ class CTarget(StrEnum):
 
 @app.command("compile")
 def compile_cmd(
-    model: Annotated[Path, typer.Argument(help="The module to compile (.mlir, or .nir with --dt).")],
+    model: Annotated[Path, typer.Argument(help="The module to compile (.mlir, .nir, or a PyTorch model file as for import).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory for model.h, model.c, harness.c, Makefile.")],
     target: Annotated[CTarget, typer.Option("--target", help="c (host C99) or cortex-m4 (C99 checked against its flash/RAM).")] = CTarget.c,
     pass_pipeline: Annotated[
@@ -268,6 +283,10 @@ def compile_cmd(
     calibration: CalibrationOption = None,
     dt: DtOption = None,
     discretization: DiscOption = None,
+    input_shape: InputShapeOption = None,
+    time_layout: TimeLayoutOption = TimeLayout.step,
+    readout: ReadoutOption = Readout.none,
+    trust_pickle: TrustPickleOption = False,
 ) -> None:
     """Lower a graph to integers (quantize) and emit C for a host or a microcontroller."""
     with _diagnostics() as texts:
@@ -276,7 +295,7 @@ def compile_cmd(
         from .passes.manager import PIPELINE_FILE
 
         texts[PIPELINE_FILE] = pass_pipeline
-        module = _load(model, dt, discretization, texts)
+        module = _load(model, dt, discretization, texts, _torch_options(input_shape, time_layout, readout, trust_pickle))
         already_integer = not any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
                                   for op in module.walk())
         if not already_integer:

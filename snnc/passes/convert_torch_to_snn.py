@@ -216,6 +216,15 @@ class Ctx:
     def loc(self) -> Location:
         return self.op.location
 
+    @property
+    def ir_loc(self) -> Location:
+        """Location of the ops built for this torch op: the model's own line first (what diagnostics of
+        later passes show), then the full call stack torch.export recorded."""
+        user = user_location(self.loc)
+        if user is None or user == self.loc.file_line_col():
+            return self.loc
+        return FusedLoc((user, self.loc))
+
     def fail(self, message: str) -> DiagnosticError:
         return error(message + _where(self.loc), user_location(self.loc))
 
@@ -234,7 +243,7 @@ class Ctx:
 
     def create(self, cls: type, operands: Sequence[Value], shape: Sequence[int], element: Type, **attrs: Any) -> Value:
         attributes = {k: v for k, v in attrs.items() if v is not None}
-        op = self.builder.create(cls, operands, [TensorType(tuple(shape), element)], attributes, location=self.loc)
+        op = self.builder.create(cls, operands, [TensorType(tuple(shape), element)], attributes, location=self.ir_loc)
         return op.results[0]
 
 
@@ -295,7 +304,7 @@ def _materialize(ctx: Ctx, tv: TV, target_rank: int | None = None) -> Value:
         arr = arr.reshape(1)  # broadcasts the same; keeps constants at rank >= 1
     elt = tv.element if tv.element is not None else f32
     attr = _const_attr(arr, elt, "const")
-    op = ctx.builder.create(nn.Constant, [], [attr.type], {"value": attr}, location=ctx.loc)
+    op = ctx.builder.create(nn.Constant, [], [attr.type], {"value": attr}, location=ctx.ir_loc)
     return op.results[0]
 
 
@@ -1192,10 +1201,10 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
         spike_t = TensorType(tuple(sample), out_elt)
         float_t = TensorType(tuple(sample), felt)
         placeholder = xin  # replaced below
-        neuron = b.create(cls, [placeholder], [spike_t], attrs, location=ctx.loc)
-        delay = b.create(snn.Delay, [neuron.results[0]], [spike_t], {"steps": IntegerAttr(1, i64)}, location=ctx.loc)
-        scaled = b.create(nn.Scale, [delay.results[0]], [float_t], {"scale": fa("v_th")}, location=ctx.loc)
-        diff = b.create(nn.Sub, [xin, scaled.results[0]], [float_t], {}, location=ctx.loc)
+        neuron = b.create(cls, [placeholder], [spike_t], attrs, location=ctx.ir_loc)
+        delay = b.create(snn.Delay, [neuron.results[0]], [spike_t], {"steps": IntegerAttr(1, i64)}, location=ctx.ir_loc)
+        scaled = b.create(nn.Scale, [delay.results[0]], [float_t], {"scale": fa("v_th")}, location=ctx.ir_loc)
+        diff = b.create(nn.Sub, [xin, scaled.results[0]], [float_t], {}, location=ctx.ir_loc)
         neuron.set_operand(0, diff.results[0])
         v = neuron.results[0]
     else:
