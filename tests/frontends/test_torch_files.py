@@ -143,3 +143,9 @@ def test_example_models_through_pt2_import_and_run(tmp_path):
         expected = np.load(tmp_path / f"{p.stem}.expected.npy")
         assert out.shape == expected.shape
         np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+
+
+def test_compile_takes_a_pt2(saved, tmp_path):
+    r = snnc("compile", saved / "m.pt2", "--time-layout", "TB", "--calibration", saved / "x.npy", "-o", tmp_path / "c")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "c" / "model.c").is_file()
