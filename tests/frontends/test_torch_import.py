@@ -427,3 +427,30 @@ def test_aten_op_coverage_float64():
     expected = {"nn.conv1d", "nn.conv2d", "nn.batch_norm", "nn.relu", "nn.max_pool2d", "nn.avg_pool2d", "nn.mean",
                 "nn.sum", "nn.linear", "nn.concat", "nn.transpose", "nn.scale", "nn.sub", "nn.mul", "nn.add"}
     assert expected <= ops
+
+
+class SnncAttention(nn.Module):
+    """Q, K, V = LIF(Linear(x)) on tokens [T, B, N, C], then snnc.nn's SDSAv1 or MetaSDSA."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 8)
+        self.lifs = nn.ModuleList(snnc_nn.LIF(alpha=0.5, v_th=0.2, step_mode="m") for _ in range(3))
+        self.attn = snnc_nn.SDSAv1(num_heads=2) if kind == "v1" else snnc_nn.MetaSDSA(num_heads=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        q, k, v = (lif(fc(x)) for lif, fc in zip(self.lifs, (self.q, self.k, self.v), strict=True))
+        return self.attn(q, k, v)
+
+
+@pytest.mark.parametrize("kind", ["v1", "meta"])
+def test_snnc_nn_attention_blocks(kind):
+    torch.manual_seed(9)
+    m = SnncAttention(kind).double().eval()
+    module = import_torch(m, torch.zeros(1, 1, 6, 8, dtype=torch.float64), time_layout="TB")
+    x = _rand(5, 2, 6, 8, seed=13, scale=6.0)
+    snnc_nn.reset_net(m)
+    with torch.no_grad():
+        ref = m(x).numpy()
+    _assert_same(_run(module, x), ref)
+    assert 0.02 < float(np.mean(ref)) < 0.98
