@@ -22,6 +22,7 @@ def _tool_path() -> str:
     return os.pathsep.join(parts)
 
 
+@pytest.mark.slow  # every lit test starts the snnc CLI a few times: about a minute in all
 def test_lit_suite(tmp_path: Path) -> None:
     path = _tool_path()
     lit = shutil.which("lit", path=path)

@@ -25,7 +25,7 @@ def test_print_parse_print_is_identical(module) -> None:
     assert again == text
 
 
-@SETTINGS
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(modules(with_locations=True))
 def test_roundtrip_with_locations(module) -> None:
     text = print_module(module, locations=True)
@@ -54,7 +54,7 @@ def test_attribute_roundtrip(a) -> None:
         assert print_attribute(parse_attribute(print_attribute(a))) == print_attribute(a)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_printing_does_not_mutate(data) -> None:
     module = data.draw(modules())
