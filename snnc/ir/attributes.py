@@ -418,6 +418,8 @@ def _check_tensor_data(type_: TensorType, data: np.ndarray) -> np.ndarray:
         else:
             raise ValueError(f"data of shape {arr.shape} does not fit {type_}")
     arr = np.ascontiguousarray(arr.astype(dtype, copy=False))
+    if isinstance(data, np.ndarray) and np.shares_memory(arr, data):
+        arr = arr.copy()  # never freeze (or alias) the caller's array
     arr.setflags(write=False)
     return arr
 

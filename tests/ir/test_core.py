@@ -205,6 +205,11 @@ def test_tensor_attr_equality_and_immutability():
     assert a != DenseElementsAttr(tensor((2,), f32), np.array([1.0, 3.0]))
     with pytest.raises(ValueError):
         a.data[0] = 5
+    # The caller's array is neither frozen nor aliased.
+    mine = np.array([1.0, 2.0], dtype=np.float32)
+    c = DenseElementsAttr(tensor((2,), f32), mine)
+    mine[0] = 7.0
+    assert c.data[0] == 1.0 and mine.flags.writeable
 
 
 # --------------------------------------------------------------------- use-def
