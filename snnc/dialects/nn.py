@@ -22,7 +22,7 @@ from ..ir.opdef import (
     Trait,
     TypeConstraint,
 )
-from ..ir.types import TensorType, is_float_tensor, is_spike_tensor
+from ..ir.types import TensorType, i1, is_float_tensor, is_spike_tensor, si2
 from .common import (
     PARAM_ATTR_KINDS,
     TENSOR_ATTR_KINDS,
@@ -512,15 +512,32 @@ class MaxPool2d(_Pool2d):
 
         y[c, i, j] = max_{p < kh, q < kw} xpad[c, i*sh + p, j*sw + q]
 
-    Output size as for ``nn.sum_pool2d``.
+    Output size as for ``nn.sum_pool2d``.  On binary spikes (``i1``) the maximum is the
+    OR of the window and the result stays ``i1`` (padding is 0, never selected over a
+    spike); float inputs give float results; ternary spikes are not accepted.
 
     Example::
 
         %1 = "nn.max_pool2d"(%0) {kernel_size = array<i64: 3, 3>, padding = array<i64: 1, 1>,
                stride = array<i64: 2, 2>} : (tensor<4x8x8xf32>) -> tensor<4x4x4xf32>
+        %3 = "nn.max_pool2d"(%2) {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>}
+               : (tensor<4x8x8xi1>) -> tensor<4x4x4xi1>
     """
 
     name = "nn.max_pool2d"
+    results = (Result("result"),)
+
+    def verify_(self) -> None:
+        it = self.operands[0].type
+        rt = self.results[0].type
+        if isinstance(it, TensorType) and it.element == i1:
+            if not (isinstance(rt, TensorType) and rt.element == i1):
+                raise self.emit_error(f"max pooling of i1 spikes gives i1 spikes, not {rt}")
+        elif isinstance(it, TensorType) and it.element == si2:
+            raise self.emit_error("max pooling of ternary (si2) spikes is not defined")
+        elif not is_float_tensor(rt):
+            raise self.emit_error(f"result must be a float tensor, got {rt}")
+        super().verify_()
 
 
 class Flatten(OpDef):

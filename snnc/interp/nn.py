@@ -243,7 +243,10 @@ def avg_pool2d(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list
 
 @kernel("nn.max_pool2d")
 def max_pool2d(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
-    return [_pool_windows(op, _f(inputs[0], ctx), -np.inf).max(axis=(-2, -1))]
+    x = inputs[0]
+    if x.dtype == np.bool_:  # binary spikes: OR over the window
+        return [_pool_windows(op, x, False).max(axis=(-2, -1))]
+    return [_pool_windows(op, _f(x, ctx), -np.inf).max(axis=(-2, -1))]
 
 
 # --------------------------------------------------------------------------- shapes

@@ -774,7 +774,10 @@ def _max_pool(ctx: Ctx, args: list[TV]) -> list[TV]:
     if len(args) > 5 and args[5].const is True:
         raise ctx.fail("'aten.max_pool2d' with ceil_mode=True is not supported")
     shape, elt = ctx.result_info()
-    v = ctx.create(nn.MaxPool2d, [x.value], shape[1:], _float_elt(ctx, elt), kernel_size=k, stride=s, padding=p)  # type: ignore[list-item]
+    # Max pooling of binary spikes is an OR: the result stays a spike tensor.
+    in_t = x.value.type
+    out_elt = i1 if isinstance(in_t, TensorType) and in_t.element == i1 else _float_elt(ctx, elt)
+    v = ctx.create(nn.MaxPool2d, [x.value], shape[1:], out_elt, kernel_size=k, stride=s, padding=p)  # type: ignore[list-item]
     return [_with(x, v, shape)]
 
 

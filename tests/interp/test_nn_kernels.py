@@ -275,3 +275,19 @@ def test_constant_is_broadcast_over_batch():
     x_in = rand(T, B, 2)
     got = run(m, {"x": x_in}, batched=True).outputs["y"]
     np.testing.assert_allclose(got, x_in + np.array([1.0, -2.0]))
+
+
+
+def test_max_pool_of_binary_spikes_is_an_or_and_stays_i1():
+    from snnc.ir import DiagnosticError, si2
+
+    attrs = {"kernel_size": [2, 2], "stride": [2, 2]}
+    m = op_module(nn.MaxPool2d, [tensor((2, 4, 4), i1)], tensor((2, 2, 2), i1), attrs)
+    spikes = RNG.random((T, B, 2, 4, 4)) < 0.2
+    out = run(m, {"x0": spikes}, batched=True).outputs["y"]
+    expect = spikes.reshape(T, B, 2, 2, 2, 2, 2).any(axis=(4, 6))
+    assert out.dtype == np.bool_ and np.array_equal(out, expect)
+    with pytest.raises(DiagnosticError, match="max pooling of i1 spikes gives i1 spikes"):
+        op_module(nn.MaxPool2d, [tensor((2, 4, 4), i1)], tensor((2, 2, 2), f32), attrs)
+    with pytest.raises(DiagnosticError, match="ternary"):
+        op_module(nn.MaxPool2d, [tensor((2, 4, 4), si2)], tensor((2, 2, 2), f32), attrs)
