@@ -427,6 +427,42 @@ class SumPool2d(OpDef):
         _check_result_shape(self, (x[0], *out))
 
 
+class MaxPool2d(OpDef):
+    """Max pooling of binary spikes: the OR of each window, ``i1`` in and out.
+
+    ``y[c, p, q] = OR over the window [p*sh - pad_top, +KH) x [q*sw - pad_left, +KW)
+    of x``; padding is 0 (never selected).  Output size as ``nn.sum_pool2d``.  The
+    integer form of ``nn.max_pool2d`` on ``i1`` spikes (no arithmetic at all).
+
+    Example::
+
+        %1 = "spike.max_pool2d"(%0) {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>}
+               : (tensor<4x8x8xi1>) -> tensor<4x4x4xi1>
+    """
+
+    name = "spike.max_pool2d"
+    operands = (Operand("input", SpikeTensor),)
+    results = (Result("result", SpikeTensor),)
+    attributes = SumPool2d.attr_defs()
+    traits = frozenset({Trait.PURE})
+
+    def verify_(self) -> None:
+        x = _shape(self.operands[0])
+        if self.operands[0].type.element != i1 or self.results[0].type.element != i1:  # type: ignore[attr-defined]
+            raise self.emit_error("takes and gives binary (i1) spikes")
+        if len(x) != 3:
+            raise self.emit_error(f"input must have rank 3 [C, H, W], got {fmt_shape(x)}")
+        k, s = int_tuple(self, "kernel_size"), int_tuple(self, "stride")
+        for name, vals in (("kernel_size", k), ("stride", s)):
+            if len(vals) != 2 or any(v < 1 for v in vals):
+                raise self.emit_error(f"attribute '{name}' must be 2 positive values, got {fmt_shape(vals)}")
+        pads = spatial_padding(self, 2)
+        out = [window_output_size(x[1 + d], k[d], s[d], pads[d]) for d in range(2)]
+        if min(out) < 1:
+            raise self.emit_error(f"kernel {fmt_shape(k)} does not fit the padded input {fmt_shape(x[1:])}")
+        _check_result_shape(self, (x[0], *out))
+
+
 class Add(OpDef):
     """Saturating integer sum with numpy broadcasting: ``y = sat_R(lhs + rhs)``, R = result width.
 
@@ -708,6 +744,7 @@ OPS: tuple[type[OpDef], ...] = (
     AccumulateDense,
     AccumulateConv2d,
     SumPool2d,
+    MaxPool2d,
     Add,
     Requant,
     And,

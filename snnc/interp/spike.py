@@ -165,6 +165,17 @@ def sum_pool2d(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list
     return [_out(op, sat(y, _rwidth(op)).reshape(B, C, oh, ow), ctx)]
 
 
+@kernel("spike.max_pool2d")
+def max_pool2d(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    x = inputs[0].astype(np.int64)
+    k = int_tuple(op, "kernel_size")
+    s = int_tuple(op, "stride")
+    B, C = x.shape[:2]
+    cols, (oh, ow) = im2col(x, (k[0], k[1]), s, spatial_padding(op, 2), (1, 1))  # type: ignore[arg-type]
+    y = cols.reshape(B, C, k[0] * k[1], oh * ow).max(axis=2) > 0
+    return [y.reshape(B, C, oh, ow)]
+
+
 @kernel("spike.add")
 def add(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
     y = _checked(_i64(inputs[0]) + _i64(inputs[1]), "sum")

@@ -63,7 +63,7 @@ from ..ir.core import Operation, Value
 from ..ir.diagnostics import error
 from ..ir.graph import step_order
 from ..ir.opdef import Trait, has_trait, make_op
-from ..ir.types import IntegerType, TensorType, f32, i64, is_float_tensor, is_spike_tensor
+from ..ir.types import IntegerType, TensorType, f32, i1, i64, is_float_tensor, is_spike_tensor
 from .manager import Pass
 
 #: Membrane headroom: the membrane range holds HEADROOM x the largest threshold/reset value.
@@ -417,13 +417,15 @@ class _Lowering:
                 self._lower_neuron(op)
             elif name == "nn.sum_pool2d":
                 self._lower_pool(op)
+            elif name == "nn.max_pool2d":
+                self._lower_max_pool(op)
             elif name in ("nn.flatten", "nn.reshape"):
                 self._retype_shape_op(op)
         self._dead_code()
         for op in self.g.body.ops:
             if op.dialect in ("nn",) and op.op_name not in ("nn.flatten", "nn.reshape", "nn.constant"):
                 raise op.emit_error("cannot be lowered by quantize (supported: nn.linear/nn.conv2d feeding a neuron, "
-                                    "nn.add/snn.delay between them, nn.sum_pool2d, nn.flatten, nn.reshape)")
+                                    "nn.add/snn.delay between them, nn.sum_pool2d, nn.max_pool2d of i1 spikes, nn.flatten, nn.reshape)")
             if op.op_name in ("snn.threshold", "snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.integrator"):
                 raise op.emit_error("cannot be lowered by quantize")
 
@@ -489,6 +491,17 @@ class _Lowering:
         attrs = {n: op.get_attr(n) for n in ("kernel_size", "stride", "padding") if op.get_attr(n) is not None}
         new = self.insert(op, "spike.sum_pool2d", [op.operands[0]], [_int_type(t.shape, bits)], attrs)  # type: ignore[union-attr]
         self.scale[new.results[0]] = s
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    def _lower_max_pool(self, op: Operation) -> None:
+        """Max pooling of binary spikes is an OR: ``spike.max_pool2d``; no scale involved."""
+        t_in = op.operands[0].type
+        if not (isinstance(t_in, TensorType) and t_in.element == i1):
+            raise op.emit_error("quantize lowers nn.max_pool2d only on binary (i1) spikes (an OR per window); "
+                                f"this one pools {t_in}")
+        attrs = {n: op.get_attr(n) for n in ("kernel_size", "stride", "padding") if op.get_attr(n) is not None}
+        new = self.insert(op, "spike.max_pool2d", [op.operands[0]], [op.results[0].type], attrs)  # type: ignore[union-attr]
         op.results[0].replace_all_uses_with(new.results[0])
         op.erase()
 
@@ -622,8 +635,8 @@ class _Lowering:
             attrs: dict[str, Any] = {"weight": wa}
         else:
             name = "spike.accumulate_conv2d"
-            attrs = {"weight": wa, "groups": t.op.get_attr("groups")}
-            for n in ("stride", "padding", "dilation"):
+            attrs = {"weight": wa}
+            for n in ("stride", "padding", "dilation", "groups"):
                 a = t.op.get_attr(n)
                 if a is not None:
                     attrs[n] = a

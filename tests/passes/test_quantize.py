@@ -326,3 +326,31 @@ def test_unsupported_graphs_are_diagnosed():
         PassManager([Quantize(calibration=np.ones((2, 2)))]).run(parse_module(text))
     with pytest.raises(DiagnosticError, match="weight-bits must be in 2..16"):
         PassManager([Quantize(weight_bits=1)]).run(parse_module(text))
+
+
+def test_max_pool_of_spikes_lowers_to_an_exact_or():
+    """conv -> IF -> max_pool (OR) -> flatten -> linear -> IF with integer weights: exact."""
+    from snnc.ir.attributes import DenseElementsAttr
+    from snnc.ir.types import TensorType, f32
+
+    rng = np.random.default_rng(3)
+    wc = DenseElementsAttr(TensorType((3, 2, 3, 3), f32), rng.integers(-2, 3, size=(3, 2, 3, 3)).astype(np.float32))
+    wl = DenseElementsAttr(TensorType((4, 12), f32), rng.integers(-2, 3, size=(4, 12)).astype(np.float32))
+    body = f"""
+    %c = "nn.conv2d"(%x) {{padding = array<i64: 1, 1>, weight = {wc}}} : (tensor<2x4x4xi1>) -> tensor<3x4x4xf32>
+    %s = "snn.if"(%c) {{v_th = 2.0 : f32}} : (tensor<3x4x4xf32>) -> tensor<3x4x4xi1>
+    %p = "nn.max_pool2d"(%s) {{kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>}} : (tensor<3x4x4xi1>) -> tensor<3x2x2xi1>
+    %f = "nn.flatten"(%p) {{start_dim = 0 : i64, end_dim = -1 : i64}} : (tensor<3x2x2xi1>) -> tensor<12xi1>
+    %l = "nn.linear"(%f) {{weight = {wl}}} : (tensor<12xi1>) -> tensor<4xf32>
+    %o = "snn.if"(%l) {{v_th = 1.0 : f32}} : (tensor<4xf32>) -> tensor<4xi1>
+    "snn.output"(%o) {{index = 0 : i64, name = "o"}} : (tensor<4xi1>) -> ()
+    "snn.output"(%p) {{index = 1 : i64, name = "p"}} : (tensor<3x2x2xi1>) -> ()
+"""
+    m = parse_module(_module(body, "tensor<2x4x4xi1>"))
+    verify(m)
+    report, after = validate_pipeline(m, "quantize", steps=48, seeds=(0, 1, 2), spike_prob=0.3)
+    assert report.ok, report.summary()
+    names = [op.op_name for op in after.body.ops[0].body.ops]
+    assert "spike.max_pool2d" in names and "nn.max_pool2d" not in names
+    out = run(m, random_spikes((48, 2, 4, 4), p=0.3)).outputs
+    assert out["o"].any() and out["p"].any() and not out["p"].all()  # not vacuous

@@ -348,6 +348,27 @@ class _Emitter:
             "    }",
         ]
 
+    def op_spike_max_pool2d(self, op: Operation) -> None:
+        x = op.operands[0]
+        C, H, W = x.type.shape  # type: ignore[attr-defined]
+        kh, kw = int_tuple(op, "kernel_size")
+        sh, sw = int_tuple(op, "stride")
+        (pt, _), (pl, _) = spatial_padding(op, 2)  # type: ignore[arg-type]
+        _, OH, OW = op.results[0].type.shape  # type: ignore[attr-defined]
+        out = self.buffer(op.results[0], "pool")
+        xin = self.v(x)
+        self.body += [
+            f"    for (o = 0; o < {C}; o++) for (p = 0; p < {OH}; p++) for (q = 0; q < {OW}; q++) {{",
+            "        int a = 0;",
+            "        long ky, kx;",
+            f"        for (ky = 0; ky < {kh}; ky++) for (kx = 0; kx < {kw}; kx++) {{",
+            f"            long yy = p * {sh} + ky - {pt}, xx = q * {sw} + kx - {pl};",
+            f"            if (yy >= 0 && yy < {H} && xx >= 0 && xx < {W} && {xin}[(o * {H} + yy) * {W} + xx]) a = 1;",
+            "        }",
+            f"        {out}[(o * {OH} + p) * {OW} + q] = ({_ctype(op.results[0].type)[0]})a;",
+            "    }",
+        ]
+
     def _broadcast_index(self, src: Value, dst_shape: tuple[int, ...]) -> str:
         """C expression of src's flat index for the flat index i of dst (numpy broadcasting)."""
         s = tuple(src.type.shape)  # type: ignore[attr-defined]

@@ -136,11 +136,13 @@ INT_MODULE = """
     %dl = "snn.delay"(%l) {steps = 2 : i64} : (tensor<2xi8>) -> tensor<2xi8>
     %and = "spike.and"(%x, %x) : (tensor<2x5x5xi1>, tensor<2x5x5xi1>) -> tensor<2x5x5xi1>
     %n = "spike.popcount"(%and) {axes = array<i64: 0, 2>} : (tensor<2x5x5xi1>) -> tensor<5xi8>
+    %mp = "spike.max_pool2d"(%x) {kernel_size = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<2x5x5xi1>) -> tensor<2x3x3xi1>
     "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<2xsi2>) -> ()
     "snn.output"(%c) {index = 1 : i64, name = "c"} : (tensor<1x3x3xi6>) -> ()
     "snn.output"(%dl) {index = 2 : i64, name = "dl"} : (tensor<2xi8>) -> ()
     "snn.output"(%n) {index = 3 : i64, name = "n"} : (tensor<5xi8>) -> ()
     "snn.output"(%r) {index = 4 : i64, name = "r"} : (tensor<2xi6>) -> ()
+    "snn.output"(%mp) {index = 5 : i64, name = "mp"} : (tensor<2x3x3xi1>) -> ()
   }) {sym_name = "main"} : () -> ()
 }) : () -> ()
 """
