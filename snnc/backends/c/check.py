@@ -122,7 +122,6 @@ def check(
     m4: bool = True,
 ) -> CheckReport:
     from ...dialects.snn import find_graph
-    from ...interp import run
     from ...passes import PassManager, parse_pipeline
     from ...passes.quantize import Quantize
     from ...passes.validate import random_inputs
@@ -133,7 +132,8 @@ def check(
     g = find_graph(module)
     inputs = random_inputs(g, steps, np.random.default_rng(seed))
     rep = CheckReport()
-    float_out = {k: np.asarray(v).reshape(steps, -1) for k, v in run(module, inputs).outputs.items()}
+    float_out = _float_series(module, inputs)
+    readouts = {str(o.attr("name")): str(o.attr("readout")) for o in g.outputs()}
     integer = module.clone()
     assert isinstance(integer, ModuleOp)
     if any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
@@ -163,9 +163,15 @@ def check(
             s = m4_size(m4dir)
             rep.sizes["cortex-m4 (arm-none-eabi-size)"] = (f"text {s['text']}, data {s['data']}, bss {s['bss']} bytes "
                                                            f"(flash {s['flash']}, RAM {s['ram']}; inputs included)")
+    real = _real_outputs(integer, ref)
     for name, f in float_out.items():
         spikes = f.dtype == np.bool_ or f.dtype == np.int8
-        agree = f"{100 * float(np.mean(f.astype(np.int64) == ref[name])):.2f} % spikes equal" if spikes else "real-valued"
+        if spikes:
+            agree = f"{100 * float(np.mean(f.astype(np.int64) == ref[name])):.2f} % spikes equal"
+        elif name in real:
+            agree = _real_agreement(f, real[name], readouts.get(name, "none"))
+        else:
+            agree = "real-valued"
         rep.rows.append(("float interpreter", name, "-", "reference"))
         for level, outs, note in levels:
             if outs is None:
@@ -177,6 +183,54 @@ def check(
                              ("bit-exact" if bad == 0 else f"{bad} values differ"),
                              agree if level == "integer interpreter" else ""))
     return rep
+
+
+def _float_series(m: ModuleOp, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Float interpreter outputs per step, [T, n] each (an output's readout over time is not applied:
+    the C API returns every step, the host reads out)."""
+    from ...dialects.snn import find_graph
+    from ...interp import run
+    from ...ir.printer import value_names
+
+    res = run(m, inputs, probe=True)
+    names = value_names(m)
+    out = {}
+    for op in find_graph(m).outputs():
+        v = np.asarray(res.probes[names[op.operands[0]]])
+        out[str(op.attr("name"))] = v.reshape(v.shape[0], -1)
+    return out
+
+
+def _real_outputs(m: ModuleOp, ints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Real values of the integer outputs read through ``spike.dequantize`` (integer x scale)."""
+    from ...dialects.common import param_array
+    from ...dialects.snn import find_graph
+
+    out = {}
+    for op in find_graph(m).outputs():
+        d = op.operands[0].defining_op()
+        name = str(op.attr("name"))
+        if d is not None and d.op_name == "spike.dequantize":
+            sc = np.asarray(param_array(d, "scale", np.float64)).reshape(-1)
+            out[name] = ints[name].astype(np.float64) * (sc if sc.size > 1 else sc[0])
+    return out
+
+
+def _real_agreement(f: np.ndarray, q: np.ndarray, readout: str) -> str:
+    """Float vs dequantized integer: ``1 - mean|err| / max|float|`` (after the readout over time);
+    for a readout, also how often the largest output (the predicted class) agrees."""
+    from ...interp.core import apply_readout
+
+    f = f.astype(np.float64)
+    if readout != "none":
+        f = apply_readout(f, readout, np.dtype(np.float64))[None]
+        q = apply_readout(q, readout, np.dtype(np.float64))[None]
+    err = np.abs(f - q)
+    ref = float(np.max(np.abs(f), initial=0.0)) or 1.0
+    text = f"{100 * (1 - float(err.mean()) / ref):.2f} % (max |err| {float(err.max(initial=0.0)):.3g})"
+    if readout != "none":
+        text += f", {readout} argmax {'agrees' if int(f.argmax()) == int(q.argmax()) else 'differs'}"
+    return text
 
 
 __all__ = ["CheckReport", "check", "host_inputs", "run_host"]
