@@ -348,10 +348,14 @@ class Quantize(_QuantizeOptions):
 
 @dataclass
 class _Term:
-    """One synapse feeding a neuron: ``op`` (nn.linear / nn.conv2d), delayed ``delay`` steps."""
+    """One synapse feeding a neuron: ``op`` (nn.linear / nn.conv2d), delayed ``delay`` steps; or,
+    with ``op`` None, an identity synapse from the integer value ``value`` of scale ``scale``
+    (a quantized input, a popcount, a membrane shortcut sum)."""
 
-    op: Operation
+    op: Operation | None
     delay: int
+    value: Value | None = None
+    scale: float = 1.0
 
 
 def _int_type(shape, bits: int) -> TensorType:
@@ -419,13 +423,20 @@ class _Lowering:
                 self._lower_pool(op)
             elif name == "nn.max_pool2d":
                 self._lower_max_pool(op)
-            elif name in ("nn.flatten", "nn.reshape"):
+            elif name in ("nn.flatten", "nn.reshape", "nn.transpose"):
                 self._retype_shape_op(op)
+            elif name == "nn.mul":
+                self._lower_spike_mul(op)
+            elif name == "nn.sum":
+                self._lower_spike_sum(op)
+            elif name == "snn.output":
+                self._lower_real_output(op)
         self._dead_code()
         for op in self.g.body.ops:
-            if op.dialect in ("nn",) and op.op_name not in ("nn.flatten", "nn.reshape", "nn.constant"):
-                raise op.emit_error("cannot be lowered by quantize (supported: nn.linear/nn.conv2d feeding a neuron, "
-                                    "nn.add/snn.delay between them, nn.sum_pool2d, nn.max_pool2d of i1 spikes, nn.flatten, nn.reshape)")
+            if op.dialect in ("nn",) and op.op_name not in ("nn.flatten", "nn.reshape", "nn.transpose", "nn.constant"):
+                raise op.emit_error("cannot be lowered by quantize (supported: nn.linear/nn.conv2d feeding a neuron or "
+                                    "an output, nn.add/snn.delay between them, nn.sum_pool2d, nn.max_pool2d of i1 spikes, "
+                                    "nn.mul/nn.sum of i1 spikes, nn.flatten, nn.reshape, nn.transpose)")
             if op.op_name in ("snn.threshold", "snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.integrator"):
                 raise op.emit_error("cannot be lowered by quantize")
 
@@ -507,15 +518,106 @@ class _Lowering:
 
     def _retype_shape_op(self, op: Operation) -> None:
         src = op.operands[0]
-        if src not in self.scale:
-            return
         t = op.results[0].type
         assert isinstance(t, TensorType)
+        if src not in self.scale:
+            # spikes keep their element type through layout ops (an nn.mul lowered to spike.and made them i1)
+            if is_spike_tensor(src.type) and t.element != src.type.element:  # type: ignore[attr-defined]
+                new = self.insert(op, op.op_name, [src], [t.with_element(src.type.element)], dict(op.attributes))  # type: ignore[attr-defined]
+                op.results[0].replace_all_uses_with(new.results[0])
+                op.erase()
+            return
         new = self.insert(op, op.op_name, [src], [t.with_element(src.type.element)], dict(op.attributes))  # type: ignore[attr-defined]
         s = self.scale[src]
         self.scale[new.results[0]] = s if np.ndim(s) == 0 else np.asarray(s).reshape(-1)[0]
         op.results[0].replace_all_uses_with(new.results[0])
         op.erase()
+
+    def _lower_spike_mul(self, op: Operation) -> None:
+        """The product of two binary spike tensors is their AND (spike-driven attention)."""
+        a, b = op.operands
+        if not all(isinstance(v.type, TensorType) and v.type.element == i1 for v in (a, b)):
+            return  # left for the final check (a located diagnostic)
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        new = self.insert(op, "spike.and", [a, b], [t.with_element(i1)], {})
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    def _lower_spike_sum(self, op: Operation) -> None:
+        """A sum of binary spikes is a count: ``spike.popcount`` (an integer of scale 1)."""
+        x = op.operands[0]
+        if not (isinstance(x.type, TensorType) and x.type.element == i1):
+            return
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        axes = int_tuple(op, "axes")
+        n = int(np.prod([x.type.shape[a] for a in axes] if axes else x.type.shape, dtype=np.int64))
+        bits = next(b for b in (8, 16, 32, 62) if n <= (1 << (b - 1)) - 1)
+        attrs = {"axes": op.get_attr("axes"), "keepdim": op.get_attr("keepdim")}
+        new = self.insert(op, "spike.popcount", [x], [_int_type(t.shape, bits)],
+                          {k: v for k, v in attrs.items() if v is not None})
+        self.scale[new.results[0]] = np.asarray(1.0)
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    def _lower_real_output(self, op: Operation) -> None:
+        """A real-valued graph output fed by synapses (e.g. a membrane shortcut stream ``x + conv(..)``):
+        the integer sum at one accumulator scale S, read out by ``spike.dequantize`` (x 1/S)."""
+        v = op.operands[0]
+        if not is_float_tensor(v.type) or is_spike_tensor(v.type):
+            return
+        d = v.defining_op()
+        if d is None or d.op_name.startswith("spike."):
+            return
+        if v in self.scale:
+            acc, S = v, float(self.scale[v])
+        else:
+            terms = self._terms(v, op)
+            S_c, n_out = self._acc_scale(op, terms)
+            S = float(np.min(S_c))
+            S = self._align_int_terms(op, terms, S)
+            t = v.type
+            assert isinstance(t, TensorType)
+            acc = self._sum_terms(terms, np.full(n_out, S), tuple(t.shape), op)
+            bias_f = sum((tensor_attr_array(tm.op, "bias") for tm in terms
+                          if tm.op is not None and not tm.delay and tensor_attr_array(tm.op, "bias") is not None),
+                         np.zeros(n_out))
+            bi = np.rint(S * np.asarray(bias_f, dtype=np.float64))
+            if np.any(bi != 0):
+                acc_t = _int_type(t.shape, self.p.acc_bits)
+                full = np.broadcast_to(bi.reshape((-1,) + (1,) * (len(t.shape) - 1)), t.shape).astype(np.int64).copy()
+                c = self.insert(op, "nn.constant", [], [acc_t], {"value": DenseElementsAttr(acc_t, full)}
+                                if full.size <= 16 else {"value": weight_attr(full, acc_t.element, hint="bias")})
+                acc = self.insert(op, "spike.add", [acc, c.results[0]], [acc_t], {}).results[0]
+        dq = self.insert(op, "spike.dequantize", [acc], [v.type], {"scale": FloatAttr(1.0 / S)})
+        op.set_operand(0, dq.results[0])
+
+    def _align_int_terms(self, anchor: Operation, terms: list[_Term], S: float) -> float:
+        """With identity terms (integers of scale s): lower S to ``s / 2^k`` (k >= 0) so that each such
+        term enters through an exact right shift; all identity terms must share power-of-two ratios."""
+        ints = [t for t in terms if t.op is None]
+        if not ints:
+            return S
+        s0 = ints[0].scale
+        k = max(0, math.ceil(math.log2(s0 / S) - 1e-12)) if np.isfinite(S) and S < s0 else 0
+        S = s0 / 2.0**k
+        for t in ints:
+            r = math.log2(t.scale / S)
+            if abs(r - round(r)) > 1e-9 or round(r) < 0:
+                raise anchor.emit_error(f"sums integer values of scales {s0:g} and {t.scale:g}, whose ratio is not a "
+                                        "power of two; quantize cannot align them exactly")
+        return S
+
+    def _sum_terms(self, terms: list[_Term], S_c: np.ndarray, shape: tuple[int, ...], anchor: Operation) -> Value:
+        acc_t = _int_type(shape, self.p.acc_bits)
+        accs = [self._synapse(t, S_c, anchor) for t in terms]
+        acc = accs[0]
+        if len(accs) == 1 and terms[0].op is None and acc.type != acc_t:
+            return acc
+        for other in accs[1:]:
+            acc = self.insert(anchor, "spike.add", [acc, other], [acc_t], {}).results[0]
+        return acc
 
     # ------------------------------------------------------------------ synapses
 
@@ -523,6 +625,8 @@ class _Lowering:
         op = v.defining_op()
         if op is None:
             raise neuron.emit_error("input is not produced by an op")
+        if v in self.scale and not delay:
+            return [_Term(None, 0, v, float(np.asarray(self.scale[v]).reshape(-1)[0]))]
         if op.op_name in ("nn.linear", "nn.conv2d"):
             return [_Term(op, delay)]
         if op.op_name == "nn.add":
@@ -538,7 +642,11 @@ class _Lowering:
     def _acc_scale(self, neuron: Operation, terms: list[_Term]) -> tuple[np.ndarray, int]:
         """The accumulator scale per output channel ([out]) and the number of output channels."""
         p = self.p
-        outs = {tensor_attr_array(t.op, "weight").shape[0] for t in terms}  # type: ignore[union-attr]
+        outs = {tensor_attr_array(t.op, "weight").shape[0] for t in terms if t.op is not None}  # type: ignore[union-attr]
+        if not outs:  # identity terms only: the value's scale
+            rt = neuron.operands[0].type
+            n = rt.shape[0] if isinstance(rt, TensorType) and rt.shape else 1
+            return np.full(n, min(t.scale for t in terms)), n
         if len(outs) != 1:
             raise neuron.emit_error("its synapse terms disagree on the number of output channels")
         n_out = outs.pop()
@@ -548,6 +656,9 @@ class _Lowering:
                                     f"synapse per neuron; this neuron has {len(terms)}")
         S = np.full(n_out, np.inf)
         for t in terms:
+            if t.op is None:
+                S = np.minimum(S, t.scale)
+                continue
             w = tensor_attr_array(t.op, "weight")
             _, s_in = self._domain(t.op.operands[0], t.op)
             s_in = float(s_in)
@@ -569,7 +680,7 @@ class _Lowering:
         """After the membrane limits lowered S: for a single uniform term on a grid of step q,
         round S down to ``s_in 2^e / q`` (e >= 0) so that its weights stay exact integers."""
         p = self.p
-        if len(terms) != 1 or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale:
+        if len(terms) != 1 or terms[0].op is None or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale:
             return S
         w = tensor_attr_array(terms[0].op, "weight")
         assert w is not None
@@ -624,6 +735,15 @@ class _Lowering:
     def _synapse(self, t: _Term, S: np.ndarray, anchor: Operation) -> Value:
         """The accumulator op of one term (and its delay / delayed bias)."""
         p = self.p
+        if t.op is None:
+            assert t.value is not None
+            k = round(math.log2(t.scale / float(np.min(S))))
+            if k == 0:
+                return t.value
+            vt = t.value.type
+            assert isinstance(vt, TensorType)
+            return self.insert(anchor, "spike.requant", [t.value], [_int_type(vt.shape, p.acc_bits)],
+                               {"shift": IntegerAttr(k, i64), "rounding": StringAttr("half_up")}).results[0]
         w_int = self._weights(t, S)
         kind, _ = self._domain(t.op.operands[0], t.op)
         wa = weight_attr(w_int, IntegerType(self._weight_bits()), hint="weight")
@@ -718,14 +838,14 @@ class _Lowering:
             S_c = S_c.reshape(S_c.shape[0], -1).min(axis=1)
         S_c = np.broadcast_to(S_c, (n_out,)).astype(np.float64)
         S_c = self._keep_grid(terms, S_c)
+        if any(t.op is None for t in terms):  # identity terms: one scalar scale, exact shifts
+            S_c = np.full(n_out, self._align_int_terms(op, terms, float(np.min(S_c))))
         # accumulators
-        accs = [self._synapse(t, S_c, op) for t in terms]
-        acc_t = _int_type(shape, p.acc_bits)
-        acc = accs[0]
-        for other in accs[1:]:
-            acc = self.insert(op, "spike.add", [acc, other], [acc_t], {}).results[0]
+        acc = self._sum_terms(terms, S_c, shape, op)
         bias_f = np.zeros(n_out)
         for t in terms:
+            if t.op is None:
+                continue
             b = tensor_attr_array(t.op, "bias")
             if b is not None and not t.delay:
                 bias_f = bias_f + b

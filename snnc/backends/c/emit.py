@@ -207,6 +207,19 @@ class _Emitter:
     op_nn_flatten = _alias
     op_nn_reshape = _alias
 
+    def op_nn_transpose(self, op: Operation) -> None:
+        """A permuted copy: output element i (row-major over the result shape) reads input index
+        ``in[perm[k]] = out[k]``."""
+        src = op.operands[0]
+        ishape = tuple(src.type.shape)  # type: ignore[attr-defined]
+        perm = [int(d) for d in int_tuple(op, "perm")]
+        oshape = [ishape[d] for d in perm]
+        istr = [int(np.prod(ishape[d + 1 :], dtype=np.int64)) for d in range(len(ishape))]
+        ostr = [int(np.prod(oshape[k + 1 :], dtype=np.int64)) for k in range(len(oshape))]
+        idx = " + ".join(f"((i / {ostr[k]}) % {oshape[k]}) * {istr[perm[k]]}" for k in range(len(oshape))) or "0"
+        out = self.buffer(op.results[0], "tr")
+        self.body.append(f"    for (i = 0; i < {_elements(op.results[0].type)}; i++) {out}[i] = {self.v(src)}[{idx}];")
+
     def delay_read(self, op: Operation) -> None:
         steps = int(op.attr("steps"))  # type: ignore[attr-defined]
         t = op.results[0].type
