@@ -604,6 +604,42 @@ class Popcount(OpDef):
         _check_result_shape(self, out)
 
 
+class Matmul(OpDef):
+    """Product of a binary spike matrix and an integer (or spike) matrix: the rows of ``rhs``
+    selected by ``lhs``'s spikes are added.
+
+    ``lhs`` is ``i1`` ``[..., n, k]``, ``rhs`` is ``i1`` (0/1) or a signed integer ``[..., k, m]``
+    with the same leading (batch) dimensions; ``y[..., i, j] = sum over k' with
+    lhs[..., i, k'] = 1 of rhs[..., k', j]`` (exact: the verifier demands that the result width
+    holds ``k * max|rhs|``, so no saturation exists).  Spike-driven attention: ``K^T V`` with
+    both operands spikes (AND + count), then ``Q (K^T V)`` adding the count rows Q selects.
+
+    Example::
+
+        %2 = "spike.matmul"(%0, %1) : (tensor<2x4x16xi1>, tensor<2x16x4xi1>) -> tensor<2x4x4xi8>
+    """
+
+    name = "spike.matmul"
+    operands = (Operand("lhs", SpikeTensor), Operand("rhs", SpikeOrIntTensor))
+    results = (Result("result", IntValueTensor),)
+    traits = frozenset({Trait.PURE})
+
+    def verify_(self) -> None:
+        r = _check_int_result(self, "result", 2, 62)
+        if self.operands[0].type.element != i1:  # type: ignore[attr-defined]
+            raise self.emit_error(f"lhs must be an i1 spike tensor, got {self.operands[0].type}")
+        a, b = _shape(self.operands[0]), _shape(self.operands[1])
+        if len(a) < 2 or len(a) != len(b) or a[:-2] != b[:-2] or a[-1] != b[-2]:
+            raise self.emit_error(f"operand shapes {fmt_shape(a)} and {fmt_shape(b)} are not [..., n, k] and [..., k, m]")
+        rt = self.operands[1].type
+        bound = 1 if rt.element in (i1, si2) else value_bound(rt)  # type: ignore[attr-defined]
+        if width(rt) > 62:
+            raise self.emit_error("rhs is wider than 62 bits")
+        if a[-1] * bound > signed_range(r)[1]:
+            raise self.emit_error(f"result width {r} cannot hold a sum of up to {a[-1]} x {bound}")
+        _check_result_shape(self, (*a[:-1], b[-1]))
+
+
 # =========================================================================== neurons
 
 
@@ -749,6 +785,7 @@ OPS: tuple[type[OpDef], ...] = (
     Requant,
     And,
     Popcount,
+    Matmul,
     LIF,
     LI,
 )

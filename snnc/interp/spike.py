@@ -217,6 +217,12 @@ def popcount(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[n
     return [_out(op, y, ctx)]
 
 
+@kernel("spike.matmul")
+def matmul(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    a, b = _i64(inputs[0]), _i64(inputs[1])
+    return [_out(op, np.matmul(a, b), ctx)]
+
+
 # --------------------------------------------------------------------------- neurons
 
 

@@ -57,7 +57,7 @@ import numpy as np
 
 from ..dialects import spike as sp
 from ..dialects.common import int_tuple, param_array, tensor_attr_array, weight_attr
-from ..ir.attributes import DenseElementsAttr, FloatAttr, IntegerAttr, StringAttr
+from ..ir.attributes import DenseArrayAttr, DenseElementsAttr, FloatAttr, IntegerAttr, StringAttr
 from ..ir.builtin import ModuleOp
 from ..ir.core import Operation, Value
 from ..ir.diagnostics import error
@@ -385,6 +385,10 @@ class _Lowering:
         #: integer scale of every int-domain value (real = int / scale)
         self.scale: dict[Value, np.ndarray] = {}
         self.ranges: dict[str, dict[str, float]] = {}
+        #: calibrated max |value| of the float graph's values (for the width of materialized sums)
+        self.vrange: dict[Value, float] = {}
+        #: float synapse sums already materialized as integers (value -> integer value)
+        self.materialized: dict[Value, Value] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -403,6 +407,9 @@ class _Lowering:
         names = value_names(self.g)
         res = run_graph(self.g, self.cal, batched=True, probe=True, value_names=names)
         for op in self.g.body.ops:
+            for r in op.results:
+                if names.get(r) in res.probes:
+                    self.vrange[r] = float(np.max(np.abs(np.asarray(res.probes[names[r]], dtype=np.float64)), initial=0.0))
             if op.results and names.get(op.results[0]) in res.states:
                 series = res.states[names[op.results[0]]]
                 if series and isinstance(series[0], dict):
@@ -427,6 +434,12 @@ class _Lowering:
                 self._retype_shape_op(op)
             elif name == "nn.mul":
                 self._lower_spike_mul(op)
+            elif name == "nn.matmul":
+                self._lower_spike_matmul(op)
+            elif name == "nn.scale":
+                self._lower_int_scale(op)
+            elif name == "nn.mean":
+                self._lower_int_mean(op)
             elif name == "nn.sum":
                 self._lower_spike_sum(op)
             elif name == "snn.output":
@@ -488,6 +501,10 @@ class _Lowering:
             return "spike", np.asarray(1.0)
         if v in self.scale:
             return "int", self.scale[v]
+        iv = self._materialize(v, user)
+        if iv is not None:
+            user.set_operand(list(user.operands).index(v), iv)
+            return "int", self.scale[iv]
         raise user.emit_error(f"input of type {t} has no integer form (quantize lowers synapses fed by spikes, "
                               "graph inputs, pools and reshapes of them)")
 
@@ -520,6 +537,11 @@ class _Lowering:
         src = op.operands[0]
         t = op.results[0].type
         assert isinstance(t, TensorType)
+        if src not in self.scale and not is_spike_tensor(src.type):
+            iv = self._materialize(src, op)
+            if iv is not None:
+                op.set_operand(0, iv)
+                src = iv
         if src not in self.scale:
             # spikes keep their element type through layout ops (an nn.mul lowered to spike.and made them i1)
             if is_spike_tensor(src.type) and t.element != src.type.element:  # type: ignore[attr-defined]
@@ -580,18 +602,110 @@ class _Lowering:
             t = v.type
             assert isinstance(t, TensorType)
             acc = self._sum_terms(terms, np.full(n_out, S), tuple(t.shape), op)
-            bias_f = sum((tensor_attr_array(tm.op, "bias") for tm in terms
-                          if tm.op is not None and not tm.delay and tensor_attr_array(tm.op, "bias") is not None),
-                         np.zeros(n_out))
-            bi = np.rint(S * np.asarray(bias_f, dtype=np.float64))
-            if np.any(bi != 0):
-                acc_t = _int_type(t.shape, self.p.acc_bits)
-                full = np.broadcast_to(bi.reshape((-1,) + (1,) * (len(t.shape) - 1)), t.shape).astype(np.int64).copy()
-                c = self.insert(op, "nn.constant", [], [acc_t], {"value": DenseElementsAttr(acc_t, full)}
-                                if full.size <= 16 else {"value": weight_attr(full, acc_t.element, hint="bias")})
-                acc = self.insert(op, "spike.add", [acc, c.results[0]], [acc_t], {}).results[0]
+            acc = self._add_bias(terms, S, n_out, tuple(t.shape), acc, op)
         dq = self.insert(op, "spike.dequantize", [acc], [v.type], {"scale": FloatAttr(1.0 / S)})
         op.set_operand(0, dq.results[0])
+
+    def _materialize(self, v: Value, user: Operation) -> Value | None:
+        """A float synapse sum (nn.linear / nn.conv2d outputs, nn.add of them and of integer values)
+        consumed by a synapse or a layout op, as an integer of scale S: S as the weights allow, lowered
+        so that the calibrated range x 1.25 fits membrane-bits."""
+        if v in self.materialized:
+            return self.materialized[v]
+        d = v.defining_op()
+        if d is None or d.op_name not in ("nn.linear", "nn.conv2d", "nn.add") or not is_float_tensor(v.type):
+            return None
+        t = v.type
+        assert isinstance(t, TensorType)
+        terms = self._terms(v, user)
+        S_c, n_out = self._acc_scale(user, terms)
+        S = float(np.min(S_c))
+        r = self.vrange.get(v, 0.0)
+        if r > 0:
+            S = min(S, ((1 << (self.p.membrane_bits - 1)) - 1) / (1.25 * r))
+        S = self._align_int_terms(user, terms, S)
+        acc = self._sum_terms(terms, np.full(n_out, S), tuple(t.shape), d)
+        acc = self._add_bias(terms, S, n_out, tuple(t.shape), acc, d)
+        self.scale[acc] = np.asarray(S)
+        self.materialized[v] = acc
+        return acc
+
+    def _add_bias(self, terms: list[_Term], S: float, n_out: int, shape: tuple[int, ...], acc: Value,
+                  anchor: Operation) -> Value:
+        bias_f = np.zeros(n_out)
+        for tm in terms:
+            b = tensor_attr_array(tm.op, "bias") if tm.op is not None and not tm.delay else None
+            if b is not None:
+                bias_f = bias_f + b
+        bi = np.rint(S * bias_f)
+        if not np.any(bi != 0):
+            return acc
+        acc_t = _int_type(shape, self.p.acc_bits)
+        full = np.broadcast_to(bi.reshape((-1,) + (1,) * (len(shape) - 1)), shape).astype(np.int64).copy()
+        c = self.insert(anchor, "nn.constant", [], [acc_t], {"value": DenseElementsAttr(acc_t, full)}
+                        if full.size <= 16 else {"value": weight_attr(full, acc_t.element, hint="bias")})
+        return self.insert(anchor, "spike.add", [acc, c.results[0]], [acc_t], {}).results[0]
+
+    def _lower_spike_matmul(self, op: Operation) -> None:
+        """``nn.matmul`` with a binary spike left operand: ``spike.matmul`` (rows of the right operand
+        selected by spikes, added; exact).  The right operand is spikes or an integer of scale s;
+        the result has scale s."""
+        a, b = op.operands
+        if not (isinstance(a.type, TensorType) and a.type.element == i1):
+            raise op.emit_error("quantize lowers nn.matmul only with a binary (i1) spike left operand "
+                                f"(spike-driven attention); this one is {a.type}")
+        if is_spike_tensor(b.type):
+            s, bound = 1.0, 1
+        else:
+            kind, sv = self._domain(b, op)
+            b = op.operands[1]
+            s, bound = float(np.asarray(sv).reshape(-1)[0]), sp.value_bound(b.type)
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        need = a.type.shape[-1] * bound
+        bits = next(w for w in (8, 16, 32, 62) if need <= (1 << (w - 1)) - 1)
+        new = self.insert(op, "spike.matmul", [a, b], [_int_type(t.shape, bits)], {})
+        self.scale[new.results[0]] = np.asarray(s)
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    def _lower_int_scale(self, op: Operation) -> None:
+        """``nn.scale`` by a positive scalar c of an integer value folds into its scale (s -> s / c)."""
+        x = op.operands[0]
+        if x not in self.scale:
+            return
+        c = param_array(op, "scale", np.float64)
+        if np.size(c) != 1 or float(np.ravel(c)[0]) <= 0:
+            raise op.emit_error("quantize folds nn.scale of an integer value only by a positive scalar")
+        self.scale[x] = np.asarray(float(np.asarray(self.scale[x]).reshape(-1)[0]) / float(np.ravel(c)[0]))
+        op.results[0].replace_all_uses_with(x)
+        op.erase()
+
+    def _lower_int_mean(self, op: Operation) -> None:
+        """Global average pooling ``mean(reshape([C, H, W] -> [C, H*W]), axis 1)`` of an integer value:
+        ``spike.sum_pool2d`` with an H x W window (the sum; the mean's 1/(H W) folds into the scale)."""
+        r = op.operands[0].defining_op()
+        x = r.operands[0] if r is not None and r.op_name == "nn.reshape" else None
+        if x is not None and x not in self.scale:
+            iv = self._materialize(x, r)  # type: ignore[arg-type]
+            if iv is not None:
+                r.set_operand(0, iv)  # type: ignore[union-attr]
+                x = iv
+        xs = tuple(x.type.shape) if x is not None else ()  # type: ignore[union-attr]
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        if (x is None or x not in self.scale or len(xs) != 3 or tuple(op.operands[0].type.shape) != (xs[0], xs[1] * xs[2])  # type: ignore[attr-defined]
+                or int_tuple(op, "axes") not in ((1,), (-1,)) or tuple(t.shape) != (xs[0],)):
+            raise op.emit_error("quantize lowers nn.mean only as global average pooling of an integer value "
+                                "(mean over axis 1 of [C, H, W] reshaped to [C, H*W])")
+        k = xs[1] * xs[2]
+        bits = min(62, sp.width(x.type) + int(math.ceil(math.log2(k))) + 1)
+        pool = self.insert(op, "spike.sum_pool2d", [x], [_int_type((xs[0], 1, 1), bits)], {
+            "kernel_size": DenseArrayAttr(i64, (xs[1], xs[2])), "stride": DenseArrayAttr(i64, (xs[1], xs[2]))})
+        out = self.insert(op, "nn.reshape", [pool.results[0]], [_int_type((xs[0],), bits)], {})
+        self.scale[out.results[0]] = np.asarray(float(np.asarray(self.scale[x]).reshape(-1)[0]) * k)
+        op.results[0].replace_all_uses_with(out.results[0])
+        op.erase()
 
     def _align_int_terms(self, anchor: Operation, terms: list[_Term], S: float) -> float:
         """With identity terms (integers of scale s): lower S to ``s / 2^k`` (k >= 0) so that each such

@@ -436,6 +436,22 @@ class _Emitter:
         self.body.append(f"    for (i = 0; i < {max(n_out, 1)}; i++) {out}[i] = 0;")
         self.body.append(f"    for (i = 0; i < {_elements(x.type)}; i++) {out}[{idx}] += {self.v(x)}[i];")
 
+    def op_spike_matmul(self, op: Operation) -> None:
+        """Event-driven: for every spike ``lhs[b, i, k]`` add row ``rhs[b, k, :]`` to ``y[b, i, :]``."""
+        a, b = op.operands
+        sa, sb = tuple(a.type.shape), tuple(b.type.shape)  # type: ignore[attr-defined]
+        n, k, m = sa[-2], sa[-1], sb[-1]
+        batch = int(np.prod(sa[:-2], dtype=np.int64))
+        ct = _ctype(op.results[0].type)[0]
+        out = self.buffer(op.results[0], "mm")
+        j = self.fresh("j")
+        self.body.append(f"    for (i = 0; i < {_elements(op.results[0].type)}; i++) {out}[i] = 0;")
+        self.body.append(f"    for (i = 0; i < {batch * n * k}; i++) if ({self.v(a)}[i]) {{")
+        self.body.append(f"        int32_t {j}; const int32_t bb = i / {n * k}, r = i % {n * k} / {k}, kk = i % {k};")
+        self.body.append(f"        for ({j} = 0; {j} < {m}; {j}++) {out}[(bb * {n} + r) * {m} + {j}] = "
+                         f"({ct})({out}[(bb * {n} + r) * {m} + {j}] + {self.v(b)}[(bb * {k} + kk) * {m} + {j}]);")
+        self.body.append("    }")
+
     def op_spike_requant(self, op: Operation) -> None:
         k = int(op.attr("shift"))  # type: ignore[attr-defined]
         off = (1 << (k - 1)) if op.attr("rounding") == "half_up" and k > 0 else 0  # type: ignore[attr-defined]
