@@ -812,12 +812,42 @@ class _Lowering:
                 out[c] = base * 2.0 ** math.floor(math.log2(S[c] / base) + 1e-12)
         return out
 
-    def _weights(self, t: _Term, S: np.ndarray) -> np.ndarray:
+    def _fit_input(self, t: _Term, S: np.ndarray, s_in: float, anchor: Operation) -> tuple[Value, float]:
+        """A materialized integer input (scale s_in) is shifted right by the largest k for which the
+        term's weights ``W S 2^k / s_in`` still fit the grid: the weights then use their full range
+        (otherwise a consumer whose S is much lower than the input's scale gets few weight levels)."""
+        p = self.p
+        assert t.op is not None
+        x = t.op.operands[0]
+        if (x not in self.materialized.values() or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale):
+            return x, s_in
+        w = tensor_attr_array(t.op, "weight")
+        assert w is not None
+        top = np.abs(w.reshape(w.shape[0], -1)).max(axis=1) if p.per_channel else np.full(w.shape[0], np.abs(w).max())
+        qmax = (1 << (p.weight_bits - 1)) - 1
+        room = np.where(top > 0, s_in * qmax / np.maximum(np.broadcast_to(S, top.shape) * top, 1e-300), np.inf)
+        lim = float(np.min(room))
+        if not np.isfinite(lim) or lim < 2.0:
+            return x, s_in
+        k = min(int(math.floor(math.log2(lim) + 1e-9)), sp.width(x.type) - 2)
+        if k < 1:
+            return x, s_in
+        key = (x, k)
+        cache = self.__dict__.setdefault("_shifted", {})
+        if key not in cache:
+            xt = x.type
+            assert isinstance(xt, TensorType)
+            rq = self.insert(anchor, "spike.requant", [x], [xt], {"shift": IntegerAttr(k, i64), "rounding": StringAttr("half_up")})
+            cache[key] = rq.results[0]
+        return cache[key], s_in / 2.0**k
+
+    def _weights(self, t: _Term, S: np.ndarray, s_in: Any = None) -> np.ndarray:
         """Integer weights of one term at accumulator scale S (per output channel)."""
         p = self.p
         w = tensor_attr_array(t.op, "weight")
         assert w is not None
-        _, s_in = self._domain(t.op.operands[0], t.op)
+        if s_in is None:
+            _, s_in = self._domain(t.op.operands[0], t.op)
         shape = (-1,) + (1,) * (w.ndim - 1)
         if p.weight_scheme is WeightScheme.ternary:
             return ternary_weights(w, p.per_channel)[0]
@@ -858,8 +888,9 @@ class _Lowering:
             assert isinstance(vt, TensorType)
             return self.insert(anchor, "spike.requant", [t.value], [_int_type(vt.shape, p.acc_bits)],
                                {"shift": IntegerAttr(k, i64), "rounding": StringAttr("half_up")}).results[0]
-        w_int = self._weights(t, S)
-        kind, _ = self._domain(t.op.operands[0], t.op)
+        kind, s_in = self._domain(t.op.operands[0], t.op)
+        x, s_in = self._fit_input(t, S, float(np.asarray(s_in).reshape(-1)[0]), anchor)
+        w_int = self._weights(t, S, s_in)
         wa = weight_attr(w_int, IntegerType(self._weight_bits()), hint="weight")
         rt = t.op.results[0].type
         assert isinstance(rt, TensorType)
@@ -874,7 +905,7 @@ class _Lowering:
                 a = t.op.get_attr(n)
                 if a is not None:
                     attrs[n] = a
-        acc = self.insert(anchor, name, [t.op.operands[0]], [acc_t], attrs).results[0]
+        acc = self.insert(anchor, name, [x], [acc_t], attrs).results[0]
         if t.delay:
             b = tensor_attr_array(t.op, "bias")
             if b is not None and np.any(b != 0):
