@@ -16,6 +16,8 @@
     %c = "spike.accumulate_conv2d"(%s) {groups = 1 : i64, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>, weight = dense<-1> : tensor<3x2x3x3xi4>} : (tensor<2x4x4xi1>) -> tensor<3x2x2xi16>
     // CHECK: "spike.sum_pool2d"(%{{[0-9]+}}) {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : (tensor<2x4x4xi1>) -> tensor<2x2x2xi8>
     %p = "spike.sum_pool2d"(%s) {kernel_size = array<i64: 2, 2>, stride = array<i64: 2, 2>} : (tensor<2x4x4xi1>) -> tensor<2x2x2xi8>
+    // CHECK: "spike.max_pool2d"(%{{[0-9]+}}) {kernel_size = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<2x4x4xi1>) -> tensor<2x2x2xi1>
+    %mp = "spike.max_pool2d"(%s) {kernel_size = array<i64: 3, 3>, padding = array<i64: 1, 1>, stride = array<i64: 2, 2>} : (tensor<2x4x4xi1>) -> tensor<2x2x2xi1>
     // CHECK: "spike.add"
     %sum = "spike.add"(%a, %d) : (tensor<2xi16>, tensor<2xi32>) -> tensor<2xi32>
     // CHECK: "spike.requant"(%{{[0-9]+}}) {rounding = "half_up", shift = 3 : i64} : (tensor<2xi32>) -> tensor<2xi8>
