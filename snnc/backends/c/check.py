@@ -38,6 +38,9 @@ class CheckReport:
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # level, output, vs integer, vs float
     sizes: dict[str, Any] = field(default_factory=dict)
     mismatches: int = 0
+    #: float vs integer interpreter per output: the fraction of equal spikes, or for real-valued
+    #: outputs ``1 - mean|err| / max|float|`` after the output's readout over time
+    agreement: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -167,9 +170,10 @@ def check(
     for name, f in float_out.items():
         spikes = f.dtype == np.bool_ or f.dtype == np.int8
         if spikes:
-            agree = f"{100 * float(np.mean(f.astype(np.int64) == ref[name])):.2f} % spikes equal"
+            rep.agreement[name] = float(np.mean(f.astype(np.int64) == ref[name]))
+            agree = f"{100 * rep.agreement[name]:.2f} % spikes equal"
         elif name in real:
-            agree = _real_agreement(f, real[name], readouts.get(name, "none"))
+            rep.agreement[name], agree = _real_agreement(f, real[name], readouts.get(name, "none"))
         else:
             agree = "real-valued"
         rep.rows.append(("float interpreter", name, "-", "reference"))
@@ -216,7 +220,7 @@ def _real_outputs(m: ModuleOp, ints: dict[str, np.ndarray]) -> dict[str, np.ndar
     return out
 
 
-def _real_agreement(f: np.ndarray, q: np.ndarray, readout: str) -> str:
+def _real_agreement(f: np.ndarray, q: np.ndarray, readout: str) -> tuple[float, str]:
     """Float vs dequantized integer: ``1 - mean|err| / max|float|`` (after the readout over time);
     for a readout, also how often the largest output (the predicted class) agrees."""
     from ...interp.core import apply_readout
@@ -227,10 +231,11 @@ def _real_agreement(f: np.ndarray, q: np.ndarray, readout: str) -> str:
         q = apply_readout(q, readout, np.dtype(np.float64))[None]
     err = np.abs(f - q)
     ref = float(np.max(np.abs(f), initial=0.0)) or 1.0
-    text = f"{100 * (1 - float(err.mean()) / ref):.2f} % (max |err| {float(err.max(initial=0.0)):.3g})"
+    agree = 1 - float(err.mean()) / ref
+    text = f"{100 * agree:.2f} % (max |err| {float(err.max(initial=0.0)):.3g})"
     if readout != "none":
         text += f", {readout} argmax {'agrees' if int(f.argmax()) == int(q.argmax()) else 'differs'}"
-    return text
+    return agree, text
 
 
 __all__ = ["CheckReport", "check", "host_inputs", "run_host"]
