@@ -26,6 +26,8 @@
     %and = "spike.and"(%s, %s) : (tensor<2x4x4xi1>, tensor<2x4x4xi1>) -> tensor<2x4x4xi1>
     // CHECK: "spike.popcount"(%{{[0-9]+}}) {axes = array<i64: 1, 2>} : (tensor<2x4x4xi1>) -> tensor<2xi8>
     %n = "spike.popcount"(%and) {axes = array<i64: 1, 2>} : (tensor<2x4x4xi1>) -> tensor<2xi8>
+    // CHECK: "spike.matmul"(%{{[0-9]+}}, %{{[0-9]+}}) : (tensor<2x4x4xi1>, tensor<2x4x4xi1>) -> tensor<2x4x4xi8>
+    %mm = "spike.matmul"(%s, %and) : (tensor<2x4x4xi1>, tensor<2x4x4xi1>) -> tensor<2x4x4xi8>
     // CHECK: "spike.lif"(%{{[0-9]+}}) {cmp = "gt", leak_shift = 1 : i64, membrane_bits = 12 : i64, reset = "soft", v_th = dense<[5, 7]> : tensor<2xi64>} : (tensor<2xi32>) -> tensor<2xsi2>
     %l = "spike.lif"(%sum) {cmp = "gt", leak_shift = 1 : i64, membrane_bits = 12 : i64, reset = "soft", v_th = dense<[5, 7]> : tensor<2xi64>} : (tensor<2xi32>) -> tensor<2xsi2>
     // CHECK: "spike.li"(%{{[0-9]+}}) {decay = 230 : i64, frac_bits = 8 : i64, leak_mode = "mul", membrane_bits = 16 : i64} : (tensor<2xi8>) -> tensor<2xi16>
