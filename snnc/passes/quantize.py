@@ -41,6 +41,14 @@ into BN), and ``qp-rescale=true``: QP-SNN's uniform grid without zero on ``W / g
 (``b + 1`` bits).  Ternary/binary/QP need a single synapse term per neuron.
 
 BatchNorm directly after a conv/linear is folded into it first (canonicalize does not).
+
+Spiking transformers (docs/spike.md): an integer value (quantized input, popcount, shortcut
+sum) feeds a neuron or a sum as an identity term through an exact right shift (``S = s / 2^k``);
+a float synapse sum consumed by a synapse or a layout op is materialized once as an integer;
+``nn.mul``/``nn.sum`` of spikes become ``spike.and``/``spike.popcount``, ``nn.matmul`` with a
+spike left operand ``spike.matmul``, ``nn.scale`` of an integer folds into its scale, global
+average pooling becomes ``spike.sum_pool2d``, and a real-valued output fed by synapses is an
+integer sum read out through ``spike.dequantize``.
 """
 
 from __future__ import annotations
