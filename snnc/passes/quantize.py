@@ -617,7 +617,7 @@ class _Lowering:
     def _materialize(self, v: Value, user: Operation) -> Value | None:
         """A float synapse sum (nn.linear / nn.conv2d outputs, nn.add of them and of integer values)
         consumed by a synapse or a layout op, as an integer of scale S: S as the weights allow, lowered
-        so that the calibrated range x 1.25 fits membrane-bits."""
+        so that the calibrated range x 1.25 fits membrane-bits (and saturated to that width)."""
         if v in self.materialized:
             return self.materialized[v]
         d = v.defining_op()
@@ -628,12 +628,18 @@ class _Lowering:
         terms = self._terms(v, user)
         S_c, n_out = self._acc_scale(user, terms)
         S = float(np.min(S_c))
+        # the integer is stored saturated to B bits: membrane-bits, and narrow enough that a consumer's
+        # products (B + weight bits) stay exact in int64
+        B = min(self.p.membrane_bits, 62 - self._weight_bits())
         r = self.vrange.get(v, 0.0)
         if r > 0:
-            S = min(S, ((1 << (self.p.membrane_bits - 1)) - 1) / (1.25 * r))
+            S = min(S, ((1 << (B - 1)) - 1) / (1.25 * r))
         S = self._align_int_terms(user, terms, S)
         acc = self._sum_terms(terms, np.full(n_out, S), tuple(t.shape), d)
         acc = self._add_bias(terms, S, n_out, tuple(t.shape), acc, d)
+        if sp.width(acc.type) > B:
+            acc = self.insert(d, "spike.requant", [acc], [_int_type(t.shape, B)],
+                              {"shift": IntegerAttr(0, i64), "rounding": StringAttr("floor")}).results[0]
         self.scale[acc] = np.asarray(S)
         self.materialized[v] = acc
         return acc
@@ -707,7 +713,7 @@ class _Lowering:
             raise op.emit_error("quantize lowers nn.mean only as global average pooling of an integer value "
                                 "(mean over axis 1 of [C, H, W] reshaped to [C, H*W])")
         k = xs[1] * xs[2]
-        bits = min(62, sp.width(x.type) + int(math.ceil(math.log2(k))) + 1)
+        bits = min(sp.MAX_WIDTH, sp.width(x.type) + int(math.ceil(math.log2(k))) + 1)  # saturating sum
         pool = self.insert(op, "spike.sum_pool2d", [x], [_int_type((xs[0], 1, 1), bits)], {
             "kernel_size": DenseArrayAttr(i64, (xs[1], xs[2])), "stride": DenseArrayAttr(i64, (xs[1], xs[2]))})
         out = self.insert(op, "nn.reshape", [pool.results[0]], [_int_type((xs[0],), bits)], {})
@@ -821,23 +827,30 @@ class _Lowering:
         return out
 
     def _fit_input(self, t: _Term, S: np.ndarray, s_in: float, anchor: Operation) -> tuple[Value, float]:
-        """A materialized integer input (scale s_in) is shifted right by the largest k for which the
-        term's weights ``W S 2^k / s_in`` still fit the grid: the weights then use their full range
-        (otherwise a consumer whose S is much lower than the input's scale gets few weight levels)."""
+        """An integer input (scale s_in) is shifted right by k bits when the term's accumulator scale S
+        is far below what its weights allow (a synapse summed with others, a materialized sum of
+        high resolution): k is at most ``k_fit``, the largest for which the weights ``W S 2^k / s_in``
+        still fit the grid, and at most the k that balances the largest input integer
+        ``bound_x / 2^k`` against the largest weight integer (both roundings then cost alike)."""
         p = self.p
         assert t.op is not None
         x = t.op.operands[0]
-        if (x not in self.materialized.values() or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale):
+        if is_spike_tensor(x.type) or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale:
             return x, s_in
         w = tensor_attr_array(t.op, "weight")
         assert w is not None
+        xw = w * (np.broadcast_to(S, (w.shape[0],)) / s_in).reshape((-1,) + (1,) * (w.ndim - 1))
+        if np.all(_snap(xw) == np.rint(xw)):
+            return x, s_in  # the weights are exact integers at this scale (a grid kept by _keep_grid)
         top = np.abs(w.reshape(w.shape[0], -1)).max(axis=1) if p.per_channel else np.full(w.shape[0], np.abs(w).max())
         qmax = (1 << (p.weight_bits - 1)) - 1
         room = np.where(top > 0, s_in * qmax / np.maximum(np.broadcast_to(S, top.shape) * top, 1e-300), np.inf)
         lim = float(np.min(room))
         if not np.isfinite(lim) or lim < 2.0:
             return x, s_in
-        k = min(int(math.floor(math.log2(lim) + 1e-9)), sp.width(x.type) - 2)
+        k_fit = int(math.floor(math.log2(lim) + 1e-9))
+        k_bal = int(math.floor(0.5 * math.log2(sp.value_bound(x.type) * lim / qmax) + 1e-9))
+        k = min(k_fit, k_bal)
         if k < 1:
             return x, s_in
         key = (x, k)
