@@ -2,7 +2,7 @@
 ``.pt2`` and imported, then float interpreter, integer interpreter, host C and (where
 arm-none-eabi-gcc and qemu-system-arm exist) the Cortex-M4 image under QEMU on the same inputs.
 The integer levels must agree bit for bit; float vs integer must stay above a floor a little
-under what was measured (docs/spike.md: 98.75 %, 98.70 %, 94.71 %)."""
+under what was measured (docs/spike.md: 98.75 %, 98.70 %, 98.18 %)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ needs_cc = pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make")
 FLOORS = {
     "conv_bn_lif": 0.96,  # measured 98.75 % of output spikes equal (16 steps)
     "sdt_v1_block": 0.97,  # measured 98.70 %: 1 - mean|err| / max|float| of the output membrane
-    "meta_spikeformer_tiny": 0.92,  # measured 94.71 %: same, of the mean-over-T logits
+    "meta_spikeformer_tiny": 0.965,  # measured 98.18 %: same, of the mean-over-T logits
 }
 
 
