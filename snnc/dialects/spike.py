@@ -497,7 +497,9 @@ class Requant(OpDef):
 
     ``rounding = "floor"``: ``x >>> shift`` (toward minus infinity);
     ``rounding = "half_up"``: ``(x + 2^(shift-1)) >>> shift`` (ties toward plus infinity),
-    identical to floor when ``shift = 0``.  ``0 <= shift <= 62``.
+    identical to floor when ``shift = 0``.  ``-62 <= shift <= 62``; a negative shift is an exact
+    left shift ``y = sat_R(x * 2^-shift)`` (rounding plays no part), and the verifier demands
+    ``width(x) - shift <= 62`` so that the product is exact in 64 bits.
 
     Example::
 
@@ -508,7 +510,7 @@ class Requant(OpDef):
     operands = (Operand("input", IntValueTensor),)
     results = (Result("result", IntValueTensor),)
     attributes = (
-        Attr("shift", IntegerAttr, doc="right shift amount (0..62)"),
+        Attr("shift", IntegerAttr, doc="right shift amount (-62..62; negative: exact left shift)"),
         Attr("rounding", StringAttr, default="floor", choices=ROUNDINGS, doc="floor or half_up"),
     )
     traits = frozenset({Trait.PURE})
@@ -516,10 +518,12 @@ class Requant(OpDef):
     def verify_(self) -> None:
         _check_int_result(self, "result", 2, 62)
         k = int(self.attr("shift"))
-        if not 0 <= k <= 62:
-            raise self.emit_error(f"shift must be in 0..62, got {k}")
+        if not -62 <= k <= 62:
+            raise self.emit_error(f"shift must be in -62..62, got {k}")
         if width(self.operands[0].type) > 62:
             raise self.emit_error("input is wider than 62 bits")
+        if k < 0 and width(self.operands[0].type) - k > 62:
+            raise self.emit_error(f"a left shift by {-k} of a {width(self.operands[0].type)}-bit input exceeds 62 bits")
         _check_result_shape(self, _shape(self.operands[0]))
 
 

@@ -183,8 +183,11 @@ def add(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.nda
 
 
 def requant(x: np.ndarray, shift: int, rounding: str, bits: int) -> np.ndarray:
-    """sat_bits(x >>> shift) (floor) or sat_bits((x + 2^(shift-1)) >>> shift) (half_up)."""
+    """sat_bits(x >>> shift) (floor) or sat_bits((x + 2^(shift-1)) >>> shift) (half_up);
+    a negative shift is the exact ``sat_bits(x * 2^-shift)``."""
     x = _i64(x)
+    if shift < 0:
+        return sat(_checked(x << -shift, "left shift"), bits)
     if rounding == "half_up" and shift > 0:
         x = _checked(x + (1 << (shift - 1)), "rounding offset")
     return sat(x >> shift, bits)

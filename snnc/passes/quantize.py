@@ -722,17 +722,21 @@ class _Lowering:
         op.erase()
 
     def _align_int_terms(self, anchor: Operation, terms: list[_Term], S: float) -> float:
-        """With identity terms (integers of scale s): lower S to ``s / 2^k`` (k >= 0) so that each such
-        term enters through an exact right shift; all identity terms must share power-of-two ratios."""
+        """With identity terms (integers of scale s): S becomes ``s / 2^k``, the largest such scale
+        <= S, so that each identity term enters through an exact shift: right (k > 0, rounding) or
+        left (k < 0: an integer input gains fractional membrane bits, so that a shift leak does not
+        round at the input's resolution; at most acc-bits - width(input) bits).  All identity terms
+        must share power-of-two ratios."""
         ints = [t for t in terms if t.op is None]
         if not ints:
             return S
         s0 = ints[0].scale
-        k = max(0, math.ceil(math.log2(s0 / S) - 1e-12)) if np.isfinite(S) and S < s0 else 0
-        S = s0 / 2.0**k
+        up = max(0, min(self.p.acc_bits - sp.width(t.value.type) for t in ints))  # type: ignore[union-attr]
+        k = math.ceil(math.log2(s0 / S) - 1e-12) if np.isfinite(S) and S > 0 else -up
+        S = s0 / 2.0 ** max(k, -up)
         for t in ints:
             r = math.log2(t.scale / S)
-            if abs(r - round(r)) > 1e-9 or round(r) < 0:
+            if abs(r - round(r)) > 1e-9 or round(r) < -up:
                 raise anchor.emit_error(f"sums integer values of scales {s0:g} and {t.scale:g}, whose ratio is not a "
                                         "power of two; quantize cannot align them exactly")
         return S
@@ -771,10 +775,10 @@ class _Lowering:
         """The accumulator scale per output channel ([out]) and the number of output channels."""
         p = self.p
         outs = {tensor_attr_array(t.op, "weight").shape[0] for t in terms if t.op is not None}  # type: ignore[union-attr]
-        if not outs:  # identity terms only: the value's scale
+        if not outs:  # identity terms only: no weight limit (the membrane range and _align_int_terms set S)
             rt = neuron.operands[0].type
             n = rt.shape[0] if isinstance(rt, TensorType) and rt.shape else 1
-            return np.full(n, min(t.scale for t in terms)), n
+            return np.full(n, np.inf), n
         if len(outs) != 1:
             raise neuron.emit_error("its synapse terms disagree on the number of output channels")
         n_out = outs.pop()
@@ -785,7 +789,6 @@ class _Lowering:
         S = np.full(n_out, np.inf)
         for t in terms:
             if t.op is None:
-                S = np.minimum(S, t.scale)
                 continue
             w = tensor_attr_array(t.op, "weight")
             _, s_in = self._domain(t.op.operands[0], t.op)
@@ -826,41 +829,47 @@ class _Lowering:
                 out[c] = base * 2.0 ** math.floor(math.log2(S[c] / base) + 1e-12)
         return out
 
-    def _fit_input(self, t: _Term, S: np.ndarray, s_in: float, anchor: Operation) -> tuple[Value, float]:
-        """An integer input (scale s_in) is shifted right by k bits when the term's accumulator scale S
-        is far below what its weights allow (a synapse summed with others, a materialized sum of
-        high resolution): k is at most ``k_fit``, the largest for which the weights ``W S 2^k / s_in``
-        still fit the grid, and at most the k that balances the largest input integer
-        ``bound_x / 2^k`` against the largest weight integer (both roundings then cost alike)."""
+    def _fit_input(self, t: _Term, S: np.ndarray, s_in: float, anchor: Operation) -> tuple[Value, float, int]:
+        """Where the term's accumulator scale S is below what its weights allow (a synapse summed
+        with others whose weights set S, or S lowered by the membrane range), the term is computed
+        finer: ``k_fit`` is the largest k for which the weights ``W S 2^k / s_in`` still fit the grid;
+        ``k_in`` of it shifts an integer input right (only as far as needed to keep the finer
+        accumulator inside acc-bits), the rest ``k_out`` scales the accumulator, which a
+        ``spike.requant`` (half up) brings back to S: one rounding of the sum instead of one per
+        weight.  Returns the input, its scale and k_out.  Nothing changes where the weights are
+        exact integers at S (a kept grid) or the scheme is not uniform."""
         p = self.p
         assert t.op is not None
         x = t.op.operands[0]
-        if is_spike_tensor(x.type) or p.weight_scheme is not WeightScheme.uniform or p.qp_rescale:
-            return x, s_in
+        if p.weight_scheme is not WeightScheme.uniform or p.qp_rescale or is_spike_tensor(x.type):
+            return x, s_in, 0
         w = tensor_attr_array(t.op, "weight")
         assert w is not None
         xw = w * (np.broadcast_to(S, (w.shape[0],)) / s_in).reshape((-1,) + (1,) * (w.ndim - 1))
         if np.all(_snap(xw) == np.rint(xw)):
-            return x, s_in  # the weights are exact integers at this scale (a grid kept by _keep_grid)
+            return x, s_in, 0  # the weights are exact integers at this scale (a grid kept by _keep_grid)
         top = np.abs(w.reshape(w.shape[0], -1)).max(axis=1) if p.per_channel else np.full(w.shape[0], np.abs(w).max())
         qmax = (1 << (p.weight_bits - 1)) - 1
         room = np.where(top > 0, s_in * qmax / np.maximum(np.broadcast_to(S, top.shape) * top, 1e-300), np.inf)
         lim = float(np.min(room))
         if not np.isfinite(lim) or lim < 2.0:
-            return x, s_in
-        k_fit = int(math.floor(math.log2(lim) + 1e-9))
-        k_bal = int(math.floor(0.5 * math.log2(sp.value_bound(x.type) * lim / qmax) + 1e-9))
-        k = min(k_fit, k_bal)
-        if k < 1:
-            return x, s_in
-        key = (x, k)
-        cache = self.__dict__.setdefault("_shifted", {})
-        if key not in cache:
-            xt = x.type
-            assert isinstance(xt, TensorType)
-            rq = self.insert(anchor, "spike.requant", [x], [xt], {"shift": IntegerAttr(k, i64), "rounding": StringAttr("half_up")})
-            cache[key] = rq.results[0]
-        return cache[key], s_in / 2.0**k
+            return x, s_in, 0
+        k_fit = min(int(math.floor(math.log2(lim) + 1e-9)), 40)
+        k_in = 0
+        if not is_spike_tensor(x.type):
+            fan_in = w.size // w.shape[0]
+            need = math.log2(sp.value_bound(x.type)) + math.log2(qmax) + math.log2(max(fan_in, 1)) + 1
+            k_in = min(k_fit, max(0, int(math.ceil(need - (p.acc_bits - 1)))))
+        if k_in:
+            key = (x, k_in)
+            cache = self.__dict__.setdefault("_shifted", {})
+            if key not in cache:
+                xt = x.type
+                assert isinstance(xt, TensorType)
+                cache[key] = self.insert(anchor, "spike.requant", [x], [xt],
+                                         {"shift": IntegerAttr(k_in, i64), "rounding": StringAttr("half_up")}).results[0]
+            x, s_in = cache[key], s_in / 2.0**k_in
+        return x, s_in, k_fit - k_in
 
     def _weights(self, t: _Term, S: np.ndarray, s_in: Any = None) -> np.ndarray:
         """Integer weights of one term at accumulator scale S (per output channel)."""
@@ -910,8 +919,8 @@ class _Lowering:
             return self.insert(anchor, "spike.requant", [t.value], [_int_type(vt.shape, p.acc_bits)],
                                {"shift": IntegerAttr(k, i64), "rounding": StringAttr("half_up")}).results[0]
         kind, s_in = self._domain(t.op.operands[0], t.op)
-        x, s_in = self._fit_input(t, S, float(np.asarray(s_in).reshape(-1)[0]), anchor)
-        w_int = self._weights(t, S, s_in)
+        x, s_in, k_out = self._fit_input(t, S, float(np.asarray(s_in).reshape(-1)[0]), anchor)
+        w_int = self._weights(t, S * 2.0**k_out, s_in)
         wa = weight_attr(w_int, IntegerType(self._weight_bits()), hint="weight")
         rt = t.op.results[0].type
         assert isinstance(rt, TensorType)
@@ -927,6 +936,9 @@ class _Lowering:
                 if a is not None:
                     attrs[n] = a
         acc = self.insert(anchor, name, [x], [acc_t], attrs).results[0]
+        if k_out:
+            acc = self.insert(anchor, "spike.requant", [acc], [acc_t],
+                              {"shift": IntegerAttr(k_out, i64), "rounding": StringAttr("half_up")}).results[0]
         if t.delay:
             b = tensor_attr_array(t.op, "bias")
             if b is not None and np.any(b != 0):

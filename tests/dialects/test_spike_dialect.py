@@ -97,7 +97,7 @@ BAD_INT = [
      "membrane_bits must be in 2..48"),
     ('"spike.li"(%x) {membrane_bits = 12 : i64} : (tensor<3xi16>) -> tensor<3xi16>',
      "result width 16 must equal membrane_bits 12"),
-    ('"spike.requant"(%x) {shift = 70 : i64} : (tensor<3xi16>) -> tensor<3xi8>', "shift must be in 0..62"),
+    ('"spike.requant"(%x) {shift = 70 : i64} : (tensor<3xi16>) -> tensor<3xi8>', "shift must be in -62..62"),
     ('"spike.add"(%x, %x) : (tensor<3xi16>, tensor<3xi16>) -> tensor<4xi16>',
      "result shape [4] does not match the expected shape [3]"),
 ]

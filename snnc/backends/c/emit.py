@@ -458,6 +458,10 @@ class _Emitter:
         lo, hi = sp.signed_range(sp.width(op.results[0].type))
         out = self.buffer(op.results[0], "rq")
         x = self.v(op.operands[0])
+        if k < 0:  # exact left shift (the verifier bounds width(x) - shift <= 62): multiply, no UB
+            self.body.append(f"    for (i = 0; i < {_elements(op.results[0].type)}; i++) {out}[i] = ({_ctype(op.results[0].type)[0]})"
+                             f"SNNC_SAT((int64_t){x}[i] * {_lit(1 << -k)}, {_lit(lo)}, {_lit(hi)});")
+            return
         self.body.append(f"    for (i = 0; i < {_elements(op.results[0].type)}; i++) {out}[i] = ({_ctype(op.results[0].type)[0]})"
                          f"SNNC_SAT(SNNC_ASR((int64_t){x}[i] + {_lit(off)}, {k}), {_lit(lo)}, {_lit(hi)});")
 

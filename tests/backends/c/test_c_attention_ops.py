@@ -86,3 +86,32 @@ def test_matmul_and_transpose_c_bit_exact(tmp_path):
     got, _ = run_host(m, host_inputs(m, x), tmp_path)
     for k in want:
         assert np.array_equal(got[k], np.asarray(want[k]).astype(np.int64).reshape(20, -1)), k
+
+
+SHL = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<6xi8>
+    %y = "spike.requant"(%x) {shift = -3 : i64} : (tensor<6xi8>) -> tensor<6xi10>
+    %z = "spike.requant"(%x) {rounding = "half_up", shift = -1 : i64} : (tensor<6xi8>) -> tensor<6xi16>
+    "snn.output"(%y) {index = 0 : i64, name = "y"} : (tensor<6xi10>) -> ()
+    "snn.output"(%z) {index = 1 : i64, name = "z"} : (tensor<6xi16>) -> ()
+  }) {sym_name = "main"} : () -> ()
+}) : () -> ()
+"""
+
+
+@needs_cc
+def test_requant_negative_shift_is_an_exact_saturating_left_shift(tmp_path):
+    m = parse_module(SHL)
+    verify(m)
+    x = np.array([[-128, -65, -64, 0, 63, 127], [1, -1, 2, -2, 100, -100]], dtype=np.int64)
+    out = run(m, {"x": x}).outputs
+    assert out["y"].tolist() == [[-512, -512, -512, 0, 504, 511], [8, -8, 16, -16, 511, -512]]
+    assert out["z"].tolist() == (2 * x).tolist()
+    got, _ = run_host(m, host_inputs(m, {"x": x}), tmp_path)
+    for k in out:
+        assert np.array_equal(got[k], np.asarray(out[k]).astype(np.int64)), k
+    bad = SHL.replace("shift = -3 : i64} : (tensor<6xi8>)", "shift = -60 : i64} : (tensor<6xi8>)")
+    with pytest.raises(DiagnosticError, match="a left shift by 60 of a 8-bit input exceeds 62 bits"):
+        verify(parse_module(bad))
