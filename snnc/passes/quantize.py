@@ -76,6 +76,8 @@ from .manager import Pass
 
 #: Membrane headroom: the membrane range holds HEADROOM x the largest threshold/reset value.
 HEADROOM = 4.0
+#: A synapse is accumulated finer and requantized only when that gains at least this many bits.
+MIN_FINE_SHIFT = 4
 #: Grid detection tries steps q = max|W| / m for m up to this many steps.
 GRID_MAX_STEPS = 1024
 _SNAP = 1e-9
@@ -836,7 +838,7 @@ class _Lowering:
         ``k_in`` of it shifts an integer input right (only as far as needed to keep the finer
         accumulator inside acc-bits), the rest ``k_out`` scales the accumulator, which a
         ``spike.requant`` (half up) brings back to S: one rounding of the sum instead of one per
-        weight.  Returns the input, its scale and k_out.  Nothing changes where the weights are
+        weight (only where ``k_out >= MIN_FINE_SHIFT``).  Returns the input, its scale and k_out.  Nothing changes where the weights are
         exact integers at S (a kept grid) or the scheme is not uniform."""
         p = self.p
         assert t.op is not None
@@ -869,7 +871,10 @@ class _Lowering:
                 cache[key] = self.insert(anchor, "spike.requant", [x], [xt],
                                          {"shift": IntegerAttr(k_in, i64), "rounding": StringAttr("half_up")}).results[0]
             x, s_in = cache[key], s_in / 2.0**k_in
-        return x, s_in, k_fit - k_in
+        k_out = k_fit - k_in
+        # a requant rounds ties up: at k_out = 1 half the sums are ties (a +1/4 LSB bias per step that an
+        # IF neuron integrates), so small k_out keep the unbiased per-weight rounding instead
+        return x, s_in, (k_out if k_out >= MIN_FINE_SHIFT else 0)
 
     def _weights(self, t: _Term, S: np.ndarray, s_in: Any = None) -> np.ndarray:
         """Integer weights of one term at accumulator scale S (per output channel)."""

@@ -2,7 +2,7 @@
 ``.pt2`` and imported, then float interpreter, integer interpreter, host C and (where
 arm-none-eabi-gcc and qemu-system-arm exist) the Cortex-M4 image under QEMU on the same inputs.
 The integer levels must agree bit for bit; float vs integer must stay above a floor a little
-under what was measured (docs/spike.md: 98.75 %, 98.70 %, 98.18 %)."""
+under what was measured (docs/spike.md: 98.75 %, 99.04 %, 99.60 %)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ needs_cc = pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make")
 #: model -> (float-vs-integer agreement floor, what it measures)
 FLOORS = {
     "conv_bn_lif": 0.96,  # measured 98.75 % of output spikes equal (16 steps)
-    "sdt_v1_block": 0.97,  # measured 98.70 %: 1 - mean|err| / max|float| of the output membrane
-    "meta_spikeformer_tiny": 0.965,  # measured 98.18 %: same, of the mean-over-T logits
+    "sdt_v1_block": 0.975,  # measured 99.04 %: 1 - mean|err| / max|float| of the output membrane
+    "meta_spikeformer_tiny": 0.98,  # measured 99.60 %: same, of the mean-over-T logits
 }
 
 
@@ -39,6 +39,13 @@ def models(tmp_path_factory):
     spec.loader.exec_module(mod)
     out = tmp_path_factory.mktemp("torch_models")
     return {p.stem: import_torch_file(p, time_layout="TB") for p in mod.export_all(out)}
+
+
+@pytest.fixture(scope="module")
+def samples(models, tmp_path_factory):
+    """Each model's own sample input (export_pt2.py: uniform [0, scale) images, T = 4)."""
+    out = tmp_path_factory.getbasetemp()
+    return {n: np.load(next(out.glob(f"torch_models*/{n}.x.npy"))) for n in models}
 
 
 def _check(module, tmp_path, steps: int):
@@ -115,3 +122,33 @@ def test_wide_integers_match_the_float_model(models, tmp_path, name):
     rep = check(models[name], tmp_path, steps=8, pipeline=pipeline, m4=False)
     assert rep.ok, rep.table()
     assert rep.agreement["output"] >= 0.9999, rep.table()
+
+
+def test_meta_spikeformer_every_lif_layer_agrees(models, samples):
+    """The logits above can hide disagreement (on random inputs the head LIF fires a near-constant
+    pattern): every one of the 25 LIF layers, on the model's own sample, quantized on it.
+    Measured: mean 96.2 %, lowest 86.7 % (8-bit); 100 % at 16-bit weights / 32-bit membranes."""
+    from snnc.dialects.snn import find_graph
+    from snnc.interp import run
+    from snnc.ir.printer import value_names
+    from snnc.passes import PassManager, parse_pipeline
+    from snnc.passes.quantize import Quantize
+
+    m, x = models["meta_spikeformer_tiny"], {"x": samples["meta_spikeformer_tiny"]}
+
+    def spikes(mod, name):
+        res, names = run(mod, x, probe=True), value_names(mod)
+        return [np.asarray(res.probes[names[op.results[0]]]) for op in find_graph(mod).body.ops if op.op_name == name]
+
+    ref = spikes(m, "snn.lif")
+    for options, mean_floor, min_floor in (("", 0.94, 0.82), ("{weight-bits=16 membrane-bits=32 input-bits=16 acc-bits=48}", 1.0, 1.0)):
+        q = m.clone()
+        passes = parse_pipeline(f"canonicalize,quantize{options}")
+        for p in passes:
+            if isinstance(p, Quantize):
+                p.calibration = x
+        PassManager(passes).run(q)
+        got = spikes(q, "spike.lif")
+        assert len(got) == len(ref) == 25
+        agree = [float(np.mean(a == b)) for a, b in zip(ref, got)]
+        assert np.mean(agree) >= mean_floor and min(agree) >= min_floor, (options, np.round(agree, 3))
