@@ -693,8 +693,13 @@ class _Lowering:
         c = param_array(op, "scale", np.float64)
         if np.size(c) != 1 or float(np.ravel(c)[0]) <= 0:
             raise op.emit_error("quantize folds nn.scale of an integer value only by a positive scalar")
-        self.scale[x] = np.asarray(float(np.asarray(self.scale[x]).reshape(-1)[0]) / float(np.ravel(c)[0]))
-        op.results[0].replace_all_uses_with(x)
+        # the same integers under a new scale: an alias (nn.reshape to the same shape costs nothing in C),
+        # so that other users of x keep x's scale
+        xt = x.type
+        assert isinstance(xt, TensorType)
+        alias = self.insert(op, "nn.reshape", [x], [xt], {}).results[0]
+        self.scale[alias] = np.asarray(float(np.asarray(self.scale[x]).reshape(-1)[0]) / float(np.ravel(c)[0]))
+        op.results[0].replace_all_uses_with(alias)
         op.erase()
 
     def _lower_int_mean(self, op: Operation) -> None:
