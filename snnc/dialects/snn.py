@@ -54,6 +54,17 @@ _SPIKING_ATTRS: tuple[Attr, ...] = (
 )
 
 
+#: The current-based neurons' parameters (snn.cuba_lif, snn.cuba_li).
+_CUBA_PARAMS: tuple[Attr, ...] = (
+        _param("alpha_syn", "synaptic current decay"),
+        _param("beta_syn", "input gain of the current", 1.0),
+        _param("gamma_syn", "constant current drive per step", 0.0),
+        _param("alpha", "membrane decay"),
+        _param("beta", "current gain of the membrane", 1.0),
+        _param("gamma", "constant membrane drive per step", 0.0),
+)
+
+
 def _shape(v) -> tuple[int, ...]:
     t = v.type
     assert isinstance(t, TensorType)
@@ -316,12 +327,7 @@ class CubaLIF(_Neuron):
     operands = (Operand("input", FloatOrSpikeTensor),)
     results = (Result("spikes", SpikeTensor),)
     attributes = (
-        _param("alpha_syn", "synaptic current decay"),
-        _param("beta_syn", "input gain of the current", 1.0),
-        _param("gamma_syn", "constant current drive per step", 0.0),
-        _param("alpha", "membrane decay"),
-        _param("beta", "current gain of the membrane", 1.0),
-        _param("gamma", "constant membrane drive per step", 0.0),
+        *_CUBA_PARAMS,
         *_SPIKING_ATTRS,
         _param("i_init", "current before the first step", 0.0),
         _param("v_init", "membrane before the first step", 0.0),
@@ -371,12 +377,7 @@ class CubaLI(_Neuron):
     operands = (Operand("input", FloatOrSpikeTensor),)
     results = (Result("v", FloatTensor),)
     attributes = (
-        _param("alpha_syn", "synaptic current decay"),
-        _param("beta_syn", "input gain of the current", 1.0),
-        _param("gamma_syn", "constant current drive per step", 0.0),
-        _param("alpha", "membrane decay"),
-        _param("beta", "current gain of the membrane", 1.0),
-        _param("gamma", "constant membrane drive per step", 0.0),
+        *_CUBA_PARAMS,
         _param("i_init", "current before the first step", 0.0),
         _param("v_init", "membrane before the first step", 0.0),
     )
