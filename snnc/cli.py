@@ -252,15 +252,16 @@ def opt_cmd(
 
 
 def _set_calibration(passes, calibration: Path | None) -> None:
-    """Give ``--calibration`` to every quantize pass that has no calibration-file of its own."""
+    """Give ``--calibration`` to every quantize / prune pass that has no calibration-file of its own."""
     if calibration is None:
         return
     from .ir.diagnostics import error
+    from .passes.prune import Prune
     from .passes.quantize import Quantize
 
-    targets = [p for p in passes if isinstance(p, Quantize)]
+    targets = [p for p in passes if isinstance(p, Quantize | Prune)]
     if not targets:
-        raise error("--calibration is given but the pipeline has no 'quantize' pass")
+        raise error("--calibration is given but the pipeline has no 'quantize' pass (nor 'prune')")
     for p in targets:
         if not p.calibration_file:
             p.calibration_file = str(calibration)

@@ -7,6 +7,7 @@ Importing this package registers every pass (``Pass.registry``); the pipeline pa
 from .canonicalize import Canonicalize
 from .convert_torch_to_snn import ConvertTorchToSnn
 from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
+from .prune import Prune
 from .quantize import Quantize
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "PassManager",
     "PassOption",
     "PassTiming",
+    "Prune",
     "Quantize",
     "parse_pipeline",
     "pipeline_to_text",
