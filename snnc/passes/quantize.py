@@ -904,7 +904,9 @@ class _Lowering:
         x = w * (S / float(s_in)).reshape(shape)
         r = np.rint(_snap(x))
         label = f"{t.op.op_name}@{self._loc(t.op)}"
-        (self.p._exact if np.all(r == x) else self.p._rounded).append(label)
+        # exact: every weight within the grid tolerance of its integer (f32-stored QAT weights)
+        on_grid = np.all(np.abs(r - x) <= 1e-6 * np.maximum(1.0, np.abs(x)))
+        (self.p._exact if on_grid else self.p._rounded).append(label)
         return np.clip(r, -qmax, qmax).astype(np.int64)
 
     def _loc(self, op: Operation) -> str:
