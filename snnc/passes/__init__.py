@@ -9,6 +9,7 @@ from .convert_torch_to_snn import ConvertTorchToSnn
 from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
 from .prune import Prune
 from .quantize import Quantize
+from .spike_driven import SpikeDriven
 
 __all__ = [
     "Canonicalize",
@@ -19,6 +20,7 @@ __all__ = [
     "PassTiming",
     "Prune",
     "Quantize",
+    "SpikeDriven",
     "parse_pipeline",
     "pipeline_to_text",
     "write_timing_report",
