@@ -417,6 +417,25 @@ def passes_cmd() -> None:
                 typer.echo(f"  {o.name}={o.type_name} (default {default}){': ' + o.help if o.help else ''}")
 
 
+@app.command("targets")
+def targets_cmd(
+    action: Annotated[str | None, typer.Argument(help="'show' to print one target.")] = None,
+    name: Annotated[str | None, typer.Argument(help="Target name (e.g. neuro-core) or a path to a TOML file.")] = None,
+) -> None:
+    """List the target descriptions, or `snnc targets show NAME` to print one."""
+    with _diagnostics():
+        from .ir.diagnostics import error
+        from .targets import available_targets, load_target
+
+        if action is None:
+            for t in available_targets():
+                typer.echo(f"{t}: {load_target(t).data.get('description', '')}")
+            return
+        if action != "show" or name is None:
+            raise error("usage: snnc targets [show NAME]")
+        typer.echo(load_target(name).path.read_text(), nl=False)
+
+
 def main() -> None:
     app()
 
