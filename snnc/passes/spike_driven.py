@@ -52,7 +52,7 @@ def non_spike_products(module: ModuleOp) -> list[tuple[Operation, str]]:
             continue
         if any(isinstance(getattr(v, "owner", None), Operation) and v.owner.op_name == "nn.constant" for v in (a, b)):
             continue
-        out.append((op, f"'{op.op_name}' multiplies two non-spike tensors ({a.type} x {b.type}): not spike-driven"))
+        out.append((op, f"multiplies two non-spike tensors ({a.type} x {b.type}): not spike-driven"))
     return out
 
 
