@@ -1,4 +1,4 @@
-"""SEEDS.md fact 3 (Meta-SpikeFormer SDSA scale folds into an integer threshold) on the interpreter."""
+"""SEEDS.md facts 3 (Meta-SpikeFormer SDSA scale folds into an integer threshold) and 4 (v1 SDSA) on the interpreter."""
 
 import numpy as np
 
@@ -46,3 +46,33 @@ def test_fact3_all_ones_first_step():
     # Q(K^T V) = N * D = 24; LIF input 0.5 * 24 * 0.125 = 1.5 >= 0.5: the first step spikes
     out = run(_graph(0.125, 0.5), ones).outputs["o"]
     assert out[0].all()
+
+
+V1_SRC = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %q = "snn.input"() {index = 0 : i64, name = "q"} : () -> tensor<3x8xi1>
+    %k = "snn.input"() {index = 1 : i64, name = "k"} : () -> tensor<3x8xi1>
+    %v = "snn.input"() {index = 2 : i64, name = "v"} : () -> tensor<3x8xi1>
+    %kv = "nn.mul"(%k, %v) : (tensor<3x8xi1>, tensor<3x8xi1>) -> tensor<3x8xf64>
+    %s = "nn.sum"(%kv) {axes = array<i64: 0>, keepdim = false} : (tensor<3x8xf64>) -> tensor<8xf64>
+    %m = "snn.lif"(%s) {alpha = 0.5 : f64, beta = 0.5 : f64, gamma = 0.0 : f64, v_th = 0.5 : f64, v_reset = 0.0 : f64, reset = "hard", cmp = "ge"} : (tensor<8xf64>) -> tensor<8xi1>
+    %o = "nn.mul"(%q, %m) : (tensor<3x8xi1>, tensor<8xi1>) -> tensor<3x8xf64>
+    "snn.output"(%o) {index = 0 : i64, name = "o"} : (tensor<3x8xf64>) -> ()
+  }) {sym_name = "g"} : () -> ()
+}) : () -> ()
+"""
+
+
+def test_fact4_v1_sdsa_first_step():
+    # v1 SDSA, first step: mask[d] = LIF(tau 2, v_th 0.5)(sum over tokens of K AND V) fires iff the
+    # count is >= 1 (0.5 * count >= 0.5); output = Q AND mask
+    m = parse_module(V1_SRC)
+    verify(m)
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        ins = {n: rng.random((1, 3, 8)) < 0.4 for n in "qkv"}
+        o = run(m, ins).outputs["o"][0]
+        mask = (ins["k"][0] & ins["v"][0]).sum(0) >= 1
+        assert mask.any() and not mask.all()
+        np.testing.assert_array_equal(o.astype(bool), ins["q"][0] & mask[None])
