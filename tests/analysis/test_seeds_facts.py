@@ -76,3 +76,33 @@ def test_fact4_v1_sdsa_first_step():
         mask = (ins["k"][0] & ins["v"][0]).sum(0) >= 1
         assert mask.any() and not mask.all()
         np.testing.assert_array_equal(o.astype(bool), ins["q"][0] & mask[None])
+
+
+BEST_SRC = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %q = "snn.input"() {index = 0 : i64, name = "q"} : () -> tensor<3x8xi1>
+    %k = "snn.input"() {index = 1 : i64, name = "k"} : () -> tensor<3x8xi1>
+    %kt = "nn.transpose"(%k) {perm = array<i64: 1, 0>} : (tensor<3x8xi1>) -> tensor<8x3xi1>
+    %s = "nn.matmul"(%q, %kt) : (tensor<3x8xi1>, tensor<8x3xi1>) -> tensor<3x3xf64>
+    %a = "snn.lif"(%s) {alpha = 0.5 : f64, beta = 0.5 : f64, gamma = 0.0 : f64, v_th = 1.0 : f64, v_reset = 0.0 : f64, reset = "soft", cmp = "ge"} : (tensor<3x3xf64>) -> tensor<3x3xi1>
+    "snn.output"(%a) {index = 0 : i64, name = "a"} : (tensor<3x3xi1>) -> ()
+  }) {sym_name = "g"} : () -> ()
+}) : () -> ()
+"""
+
+
+def test_fact5_bestformer_map_first_step():
+    # A = 1 iff (Q K^T) >= 2 (tau 2, v_th 1); the soft reset keeps H - 1
+    m = parse_module(BEST_SRC)
+    verify(m)
+    rng = np.random.default_rng(2)
+    ins = {n: rng.random((1, 3, 8)) < 0.5 for n in "qk"}
+    r = run(m, ins, probe=True)
+    qk = ins["q"][0].astype(int) @ ins["k"][0].T.astype(int)
+    a = r.outputs["a"][0].astype(bool)
+    assert a.any() and not a.all()
+    np.testing.assert_array_equal(a, qk >= 2)
+    v = np.asarray(r.states["%4"][0]["v"]).reshape(3, 3)  # the LIF's membrane after step 0
+    h = 0.5 * qk
+    np.testing.assert_allclose(v, np.where(a, h - 1.0, h))
