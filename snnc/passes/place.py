@@ -230,4 +230,54 @@ def sequential_placement(graph: LayerGraph, target) -> Placement:
     return pm
 
 
-__all__ = ["Layer", "LayerGraph", "Placement", "place", "sequential_placement"]
+
+
+
+def layer_graph_from_module(module, rates: dict[str, float] | None = None) -> LayerGraph:
+    """Extract the :class:`LayerGraph` of graph-level or spike-level IR.
+
+    A layer is an op carrying a tensor ``weight`` attribute of rank >= 2 (nn.linear / nn.conv*, spike.accumulate*):
+    its neurons are the elements of its result, its fan-in is ``weight.size / weight.shape[0]`` (inputs per output
+    neuron). Layer A feeds layer B when an operand of B reaches A's result through ops without weights (neurons,
+    pools, reshapes, adds). ``rates`` maps layer names (``<op name>#<index>``) to calibration firing rates.
+    """
+    ops = []
+
+    def visit(op) -> None:
+        for region in op.regions:
+            for block in region.blocks:
+                for inner in block.ops:
+                    ops.append(inner)
+                    visit(inner)
+
+    visit(module)
+
+    def is_layer(op) -> bool:
+        w = op.attributes.get("weight")
+        return w is not None and hasattr(w, "type") and len(getattr(w.type, "shape", ())) >= 2
+
+    index: dict[int, int] = {}
+    layers: list[Layer] = []
+    for op in ops:
+        if is_layer(op) and op.results:
+            shape = op.attributes["weight"].type.shape
+            name = f"{op.name}#{len(layers)}"
+            neurons = int(np.prod(op.results[0].type.shape))
+            layers.append(Layer(name, neurons, int(np.prod(shape[1:])), (rates or {}).get(name, 1.0)))
+            index[id(op)] = len(layers) - 1
+    edges: set[tuple[int, int]] = set()
+    for op in ops:
+        if id(op) not in index:
+            continue
+        stack, seen = [v for v in op.operands], set()
+        while stack:
+            d = stack.pop().defining_op()
+            if d is None or id(d) in seen:
+                continue
+            seen.add(id(d))
+            if id(d) in index:
+                edges.add((index[id(d)], index[id(op)]))
+            else:
+                stack.extend(d.operands)
+    return LayerGraph(layers, sorted(edges))
+__all__ = ["Layer", "LayerGraph", "Placement", "layer_graph_from_module", "place", "sequential_placement"]

@@ -41,3 +41,19 @@ def test_fit_diagnostics():
         place(chain([10, 10], [10, 5000]), t)
     with pytest.raises(DiagnosticError, match=r"model needs \d+ cores, the target has 128 \(excess \d+\)"):
         place(chain([200_000], [10]), t)
+
+
+def test_layer_graph_from_nir_golden():
+    from pathlib import Path
+
+    nir_file = Path(__file__).resolve().parents[2] / ".." / "shared" / "golden" / "nir-paper" / "cnn_sinabs.nir"
+    if not nir_file.exists():
+        pytest.skip(f"golden file missing: {nir_file}")
+    from snnc.frontends.nir import import_nir
+    from snnc.passes.place import layer_graph_from_module
+
+    g = layer_graph_from_module(import_nir(nir_file))
+    assert [(la.neurons, la.fan_in) for la in g.layers] == [(4096, 50), (4096, 144), (512, 144), (256, 128), (10, 256)]
+    assert g.edges == [(0, 1), (1, 2), (2, 3), (3, 4)]
+    r = place(g, load_target("neuro-core")).report(g)
+    assert r["neurons"] == 8970 and r["synapses"] == 903680 and r["cores_used"] >= r["cores_lower_bound"] == 9
