@@ -20,7 +20,6 @@ second rounding; (4) ``snnc compile --target c`` and ``snnc check --target c``.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -44,13 +43,12 @@ def qp_rescale_torch(w, bits: int):
 
 def train(channels: int, epochs: int, bits: int | None, seed: int = 0):
     import torch
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
     from torch import nn
     from torch.nn import functional as F
 
     from snnc.nn import LIF, reset_net
-
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
