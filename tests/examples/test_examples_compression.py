@@ -34,3 +34,18 @@ def test_qp_snn_example_tiny(tmp_path):
     assert rows[3][1] < rows[2][1]  # integers shrink it again
     assert "2 channel(s) removed" in res["prune"]
     assert (tmp_path / "c" / "model.c").exists()
+
+
+@pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
+def test_q_snn_example_tiny(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    ex = _load("examples/q_snn/q_snn.py")
+    res = ex.main(["--epochs", "1", "--hidden", "16", "--test", "40", "--out", str(tmp_path)])
+    assert res["compile_rc"] == 0, res["compile_err"]
+    assert res["check_rc"] == 0, res["check"]
+    assert "bit-exact" in res["check"]
+    assert "nn.linear@" in " ".join(res["exact_layers"])  # the 1-bit layer is imported without rounding
+    rows = list(res["rows"].values())
+    assert rows[-1][1] < rows[0][1]
+    assert (tmp_path / "c" / "model.c").exists()
