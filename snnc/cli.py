@@ -417,6 +417,55 @@ def passes_cmd() -> None:
                 typer.echo(f"  {o.name}={o.type_name} (default {default}){': ' + o.help if o.help else ''}")
 
 
+@app.command("report")
+def report_cmd(
+    model: Annotated[Path, typer.Argument(help="The model (.mlir, .nir with --dt, or a PyTorch file as for import).")],
+    calibration: Annotated[
+        Path | None,
+        typer.Option("--calibration", help="Inputs to measure firing rates on: .npy [T, (B,) *shape] or .npz by input name "
+                     "(default: random inputs)."),
+    ] = None,
+    time_steps: Annotated[int, typer.Option("--time-steps", "-T", help="Steps of the random inputs (without --calibration).", min=1)] = 4,
+    target: Annotated[
+        str | None, typer.Option("--target", help="Target name or TOML whose [energy] table sets E_MAC / E_AC.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a PNG of per-layer firing rate and energy.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")] = 0,
+    dt: DtOption = None,
+    discretization: DiscOption = None,
+    input_shape: InputShapeOption = None,
+    time_layout: TimeLayoutOption = TimeLayout.step,
+    readout: ReadoutOption = Readout.none,
+    trust_pickle: TrustPickleOption = False,
+) -> None:
+    """Per-layer neurons, synapses, firing rates, MACs/ACs and energy (E = 4.6 pJ MACs + 0.9 pJ ACs), NeuroBench fields."""
+    with _diagnostics() as texts:
+        from .analysis.energy import DEFAULT_ENERGY, EnergyModel
+        from .analysis.report import analyze, render_table, write_plot
+        from .driver import graph_input_names, load_inputs
+
+        energy = DEFAULT_ENERGY
+        if target is not None:
+            tpath = Path(target)
+            if not tpath.is_file():
+                from .targets import load_target
+
+                tpath = load_target(target).path
+            energy = EnergyModel.from_target(tpath)
+        module = _load(model, dt, discretization, texts, _torch_options(input_shape, time_layout, readout, trust_pickle))
+        cal = None if calibration is None else load_inputs(calibration, graph_input_names(module))
+        rep = analyze(module, calibration=cal, time_steps=time_steps, energy=energy, seed=seed)
+        if as_json:
+            sys.stdout.write(rep.to_json())
+        else:
+            from rich.console import Console
+
+            render_table(rep, Console(width=160) if not sys.stdout.isatty() else None)
+        if plot is not None:
+            write_plot(rep, str(plot))
+
+
 @app.command("targets")
 def targets_cmd(
     action: Annotated[str | None, typer.Argument(help="'show' to print one target.")] = None,
