@@ -49,3 +49,20 @@ def test_q_snn_example_tiny(tmp_path):
     rows = list(res["rows"].values())
     assert rows[-1][1] < rows[0][1]
     assert (tmp_path / "c" / "model.c").exists()
+
+
+@pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
+def test_qt_snn_example_tiny(tmp_path):
+    """Ternary spikes end to end: TernaryEncoder -> si2 graph input -> ternary LIF (si2) ->
+    integer graph -> C, bit-exact with the integer interpreter."""
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    ex = _load("examples/qt_snn/qt_snn.py")
+    res = ex.main(["--epochs", "1", "--hidden", "16", "--test", "40", "--out", str(tmp_path)])
+    assert res["compile_rc"] == 0, res["compile_err"]
+    assert res["check_rc"] == 0, res["check"]
+    assert "bit-exact" in res["check"]
+    assert "tensor<16xsi2>" in res["ternary_ops"]  # the hidden neurons stay ternary in the integer IR
+    assert "si2" in (tmp_path / "qt_snn.mlir").read_text()
+    rows = list(res["rows"].values())
+    assert rows[-1][1] < rows[0][1]
