@@ -66,3 +66,16 @@ def test_qt_snn_example_tiny(tmp_path):
     assert "si2" in (tmp_path / "qt_snn.mlir").read_text()
     rows = list(res["rows"].values())
     assert rows[-1][1] < rows[0][1]
+
+
+@pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
+def test_bestformer_example_tiny(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    ex = _load("examples/bestformer/bestformer.py")
+    res = ex.main(["--epochs", "1", "--hidden", "16", "--test", "40", "--out", str(tmp_path)])
+    assert res["compile_rc"] == 0, res["compile_err"]
+    assert res["check_rc"] == 0, res["check"]
+    assert "bit-exact" in res["check"]
+    assert len(res["exact_layers"]) >= 1  # the binary layer: scale folded, no second rounding
+    assert (tmp_path / "c" / "model.c").exists()
