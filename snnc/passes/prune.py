@@ -30,7 +30,8 @@ The report counts, before and after: parameters (weight + bias + per-channel par
 of nn/snn ops; non-zero weights separately), synapses (non-zero weights x output
 positions: synaptic operations per step of a dense input) and, with calibration inputs,
 the seed papers' energy ``E = 4.6 pJ x MACs + 0.9 pJ x ACs`` per sample (ACs: input spikes
-x the non-zero fan-out they reach; MACs: real-valued inputs x the same).  snnc/analysis is
+x the non-zero fan-out they reach, an integer-valued input such as a pooled spike count as
+that many spikes; MACs: non-zero real-valued inputs x the same).  snnc/analysis is
 not there yet; the counting is :func:`model_stats` below.
 """
 
@@ -171,8 +172,11 @@ def model_stats(module: ModuleOp, calibration: Mapping[str, np.ndarray] | None =
             # synaptic ops of one unit of input: the non-zero weights it reaches x positions / inputs
             n_in = int(np.prod(op.operands[0].type.shape))  # type: ignore[attr-defined]
             per_input = int(np.count_nonzero(w)) * pos / max(n_in, 1)
-            if x.dtype == np.bool_ or x.dtype == np.int8:
-                acs += float(np.abs(x.astype(np.float64)).sum()) / batch * per_input
+            xf = x.astype(np.float64)
+            if x.dtype == np.bool_ or x.dtype == np.int8 or np.all(xf == np.rint(xf)):
+                # spikes, ternary spikes, and integer-valued inputs (pooled spike counts, event
+                # counts): |x| additions of the weight per input
+                acs += float(np.abs(xf).sum()) / batch * per_input
             else:
                 macs += float(np.count_nonzero(x)) / batch * per_input
         st.acs, st.macs = acs, macs
