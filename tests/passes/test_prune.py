@@ -243,3 +243,20 @@ def test_cli_opt_calibration(tmp_path):
     out = parse_module(r.stdout)
     verify(out)
     assert "tensor<4x4x4xf32>" in r.stdout
+
+
+def test_pipeline_text_round_trip():
+    (p,) = parse_pipeline("prune{ratio=0.25,criterion=l2,scope=global,structured=true}")
+    assert isinstance(p, Prune) and p.ratio == 0.25 and p.scope.value == "global" and p.criterion.value == "l2"
+    assert p.pipeline_text() == "prune{ratio=0.25,criterion=l2,scope=global}"
+    m = _conv_net()
+    PassManager([p]).run(m)
+    assert sum(p.report.removed.values()) == 2  # floor(0.25 * 10)
+
+
+def test_svs_global_with_calibration():
+    m = _conv_net(dead=(0, 3))
+    out, p = _prune(m, ratio=0.2, criterion="svs", scope="global", calibration=_cal())
+    assert sum(p.report.removed.values()) == 2
+    assert p.report.removed.get("nn.conv2d#0") == 2  # the two dead channels score 0, lowest of all
+    verify(out)
