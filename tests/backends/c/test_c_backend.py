@@ -167,7 +167,17 @@ def test_too_large_model_is_a_diagnostic(tmp_path):
     small = Target("tiny", flash_bytes=16, ram_bytes=None, description="a tiny MCU")
     with pytest.raises(DiagnosticError, match=r"flash needs \d+ bytes, 16 available \(\d+ bytes too many\)"):
         emit(m, small, tmp_path)
-    assert TARGETS["cortex-m4"].flash_bytes == 4 * 1024 * 1024
+    # The Cortex-M4's limits come from its target description (snnc/targets/cortex_m4.toml).
+    from snnc.targets import load_target
+
+    desc = load_target("cortex-m4")
+    assert TARGETS["cortex-m4"].flash_bytes == desc["mcu"]["flash_bytes"]
+    assert TARGETS["cortex-m4"].ram_bytes == desc["mcu"]["ram_bytes"]
+    # A user's own description is accepted by path.
+    own = tmp_path / "mine.toml"
+    own.write_text(desc.path.read_text().replace(f"flash_bytes = {desc['mcu']['flash_bytes']}", "flash_bytes = 32"))
+    with pytest.raises(DiagnosticError, match=r"flash needs \d+ bytes, 32 available"):
+        emit(m, str(own), tmp_path)
     art = emit(m, "cortex-m4", tmp_path)
     assert art.flash_bytes > 0 and art.ram_bytes > 0
 
