@@ -5,6 +5,7 @@ Importing this package registers every pass (``Pass.registry``); the pipeline pa
 """
 
 from .canonicalize import Canonicalize
+from .compose_linear import ComposeLinear
 from .convert_torch_to_snn import ConvertTorchToSnn
 from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
 from .prune import Prune
@@ -13,6 +14,7 @@ from .spike_driven import SpikeDriven
 
 __all__ = [
     "Canonicalize",
+    "ComposeLinear",
     "ConvertTorchToSnn",
     "Pass",
     "PassManager",

@@ -196,6 +196,103 @@ def fold_relu_relu(op: Operation) -> Sequence[Value] | None:
     return None
 
 
+def _single_use(v: Value) -> bool:
+    return len(list(v.uses)) == 1
+
+
+def _conv_params(op: Operation) -> tuple[int, tuple[int, ...], tuple[int, ...], tuple[tuple[int, int], ...]]:
+    from ..dialects.common import int_tuple
+    from ..dialects.nn import spatial_padding
+
+    n = 2 if op.op_name == "nn.conv2d" else 1
+    return int(op.attr("groups")), int_tuple(op, "stride"), int_tuple(op, "dilation"), spatial_padding(op, n)  # type: ignore[arg-type]
+
+
+def _weight_bias(op: Operation) -> tuple[np.ndarray, np.ndarray | None]:
+    w = constant_attr(op, "weight")
+    assert w is not None
+    return w, constant_attr(op, "bias")
+
+
+def constant_attr(op: Operation, name: str) -> np.ndarray | None:
+    a = op.get_attr(name)
+    if isinstance(a, (DenseElementsAttr, DenseResourceAttr)):
+        return np.asarray(a.data)
+    return None
+
+
+def _rebuild(op: Operation, x: Value, w: np.ndarray, b: np.ndarray, result_type, like: Operation, **overrides) -> Value:
+    """A copy of synapse op ``like`` on input ``x`` with weight ``w``, bias ``b`` (at ``like``'s weight precision)."""
+    from ..dialects.common import weight_attr
+
+    wt = like.get_attr("weight")
+    el = wt.type.element  # type: ignore[union-attr]
+    attrs = dict(like.attributes)
+    attrs.update(overrides)
+    attrs["weight"] = weight_attr(np.asarray(w, np.float64), el, hint="folded")
+    attrs["bias"] = weight_attr(np.asarray(b, np.float64), el, hint="folded")
+    new = make_op(like.op_name, [x], [result_type], attrs, location=op.location)
+    return _insert_before(op, new).results[0]
+
+
+def fold_batch_norm(op: Operation) -> Sequence[Value] | None:
+    """BN whose input is a single-use conv1d/conv2d (or a linear with a rank-1 result): one layer.
+
+    ``BN(W x + b) = (s W) x + (s b + beta - mean s)`` per output channel (channel axis 0 of BN,
+    which is the conv's output-channel axis, and the linear's feature axis only at rank 1).
+    """
+    from .compose_linear import fold_bn
+
+    syn = op.operands[0].defining_op()
+    if syn is None or syn.op_name not in ("nn.conv1d", "nn.conv2d", "nn.linear") or not _single_use(syn.results[0]):
+        return None
+    if syn.op_name == "nn.linear" and len(syn.results[0].type.shape) != 1:  # type: ignore[union-attr]
+        return None
+    if syn.results[0].type != op.results[0].type:
+        return None
+    bn = {k: constant_attr(op, k) for k in ("mean", "var", "weight", "bias")}
+    if bn["mean"] is None or bn["var"] is None:
+        return None
+    bn["eps"] = float(op.attr("eps"))  # type: ignore[arg-type]
+    w, b = _weight_bias(syn)
+    w2, b2 = fold_bn(w, b, bn)
+    return [_rebuild(op, syn.operands[0], w2, b2, op.results[0].type, syn)]
+
+
+def compose_conv_chain(op: Operation) -> Sequence[Value] | None:
+    """conv2d B whose input is a single-use conv2d A, no neuron between, as one conv2d.
+
+    Two exact cases: A is 1x1 (groups 1, stride 1; any padding, its ring is A's bias) and B has no
+    padding (RepConv's conv1x1 -> dw3x3); or B is 1x1 (groups 1, stride 1, no padding) after any A
+    (RepConv's and SepConv's dw -> pw).  Depthwise weights become dense: the composed conv costs more
+    FLOPs, but it sees A's input (spikes) instead of real values.
+    """
+    from .compose_linear import compose_pointwise_then, compose_then_pointwise
+
+    a = op.operands[0].defining_op()
+    if a is None or a.op_name != "nn.conv2d" or not _single_use(a.results[0]):
+        return None
+    ga, sa, da, pa = _conv_params(a)
+    gb, sb, db, pb = _conv_params(op)
+    wa, ba = _weight_bias(a)
+    wb, bb = _weight_bias(op)
+    a_pw = wa.shape[2:] == (1, 1) and ga == 1 and sa == (1, 1)
+    b_pw = wb.shape[2:] == (1, 1) and gb == 1 and sb == (1, 1) and pb == ((0, 0), (0, 0))
+    if a_pw and pb == ((0, 0), (0, 0)):
+        w, b = compose_pointwise_then(wa, ba, wb, bb, gb)
+        over = {"padding": a.get_attr("padding") or DenseArrayAttr(i64, (0, 0)), "groups": a.get_attr("groups") or 1}
+        for k in ("stride", "dilation"):
+            if op.get_attr(k) is not None:
+                over[k] = op.get_attr(k)
+        return [_rebuild(op, a.operands[0], w, b, op.results[0].type, op, **over)]
+    if b_pw:
+        w, b = compose_then_pointwise(wa, ba, ga, wb, bb)
+        over = {k: a.get_attr(k) for k in ("padding", "stride", "dilation") if a.get_attr(k) is not None}
+        over["groups"] = op.get_attr("groups") or 1
+        return [_rebuild(op, a.operands[0], w, b, op.results[0].type, op, **over)]
+    return None
+
+
 #: The pattern table: op name -> patterns tried in order.
 PATTERNS: dict[str, tuple[Pattern, ...]] = {
     "nn.reshape": (fold_same_type, fold_reshape_chain),
@@ -207,7 +304,11 @@ PATTERNS: dict[str, tuple[Pattern, ...]] = {
     "nn.mul": (fold_mul_one,),
     "nn.concat": (fold_single_concat,),
     "nn.relu": (fold_relu_relu,),
+    "nn.batch_norm": (fold_batch_norm,),
 }
+
+#: Patterns of ``compose-linear`` (on top of :data:`PATTERNS`): conv chains with no neuron between.
+COMPOSE_PATTERNS: dict[str, tuple[Pattern, ...]] = {**PATTERNS, "nn.conv2d": (compose_conv_chain,)}
 
 
 # --------------------------------------------------------------------------- folding
@@ -297,6 +398,9 @@ class Canonicalize(Pass):
     fold: bool = field(default=True, metadata={"help": "fold PURE ops with constant operands"})
     dce: bool = field(default=True, metadata={"help": "remove ops whose results reach no graph output"})
     fold_limit: int = field(default=1 << 16, metadata={"help": "largest result (elements) that is folded"})
+    fold_bn: bool = field(default=True, metadata={"help": "fold batch norm into the preceding conv/linear"})
+
+    patterns: ClassVar[dict[str, tuple[Pattern, ...]]] = PATTERNS
 
     def check_options(self) -> str | None:
         if self.max_iterations < 1:
@@ -332,7 +436,9 @@ class Canonicalize(Pass):
             if op.parent is not block:
                 continue  # erased earlier in this sweep
             replacement = None
-            for pattern in PATTERNS.get(op.op_name, ()):
+            for pattern in self.patterns.get(op.op_name, ()):
+                if pattern is fold_batch_norm and not self.fold_bn:
+                    continue
                 replacement = pattern(op)
                 if replacement is not None:
                     break
@@ -351,7 +457,10 @@ class Canonicalize(Pass):
 __all__ = [
     "Canonicalize",
     "PATTERNS",
+    "COMPOSE_PATTERNS",
     "Pattern",
+    "compose_conv_chain",
+    "fold_batch_norm",
     "constant_value",
     "eliminate_dead_code",
     "fold_constants",

@@ -1,4 +1,4 @@
-"""Composition of linear synapse chains (numerical core; the IR rewrite is not written yet).
+"""Composition of linear synapse chains: numerical cores and the ``compose-linear`` pass.
 
 :func:`fold_repconv` folds Meta-SpikeFormer's RepConv
 ``conv1x1(W1, no bias) -> BN1 (padding 1 with BN1(0)) -> dw3x3(W2, no bias) -> pw1x1(W3, no bias) -> BN2``
@@ -36,3 +36,79 @@ def fold_repconv(w1: np.ndarray, bn1: dict, w2: np.ndarray, w3: np.ndarray, bn2:
     w = np.einsum("o,oc,chw,c,ci->oihw", s2, W3, W2, s1, W1)
     bias = s2 * (W3 @ (b1 * W2.sum(axis=(1, 2)))) + b2
     return w, bias
+
+
+# --------------------------------------------------------------------------- numerical cores of the IR rewrites
+
+
+def bn_affine(bn: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel ``(s, b)`` with ``BN(y) = s * y + b`` (``weight``/``bias`` may be None: ones/zeros)."""
+    mean = np.asarray(bn["mean"], np.float64)
+    w = np.ones_like(mean) if bn.get("weight") is None else bn["weight"]
+    b = np.zeros_like(mean) if bn.get("bias") is None else bn["bias"]
+    return _bn_affine({"mean": mean, "var": bn["var"], "weight": w, "bias": b, "eps": bn["eps"]})
+
+
+def fold_bn(w: np.ndarray, bias: np.ndarray | None, bn: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A conv/linear ``(w [Cout, ...], bias)`` followed by BN over its output channels, as one layer."""
+    s, b = bn_affine(bn)
+    w = np.asarray(w, np.float64)
+    w2 = w * s.reshape((-1,) + (1,) * (w.ndim - 1))
+    b0 = np.zeros(w.shape[0]) if bias is None else np.asarray(bias, np.float64)
+    return w2, b0 * s + b
+
+
+def dense_grouped(w: np.ndarray, groups: int) -> np.ndarray:
+    """A grouped conv weight ``[Cout, Cin/groups, k...]`` as the equivalent dense ``[Cout, Cin, k...]``."""
+    w = np.asarray(w, np.float64)
+    if groups == 1:
+        return w
+    cout, cin_g = w.shape[:2]
+    out = np.zeros((cout, cin_g * groups, *w.shape[2:]))
+    per = cout // groups
+    for o in range(cout):
+        g = o // per
+        out[o, g * cin_g : (g + 1) * cin_g] = w[o]
+    return out
+
+
+def compose_pointwise_then(wa, ba, wb, bb, groups_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """conv A (1x1, groups 1, stride 1, any padding, bias ``ba``) then conv B (any kernel, padding 0).
+
+    A's output in its padding ring is ``ba`` (a 1x1 conv of zeros plus bias), so composing over the
+    padded input is exact: ``W = B (x) A``, ``bias = bb + sum_{c,k} B[o, c, k] ba[c]``.
+    """
+    A = np.asarray(wa, np.float64)[:, :, 0, 0]
+    Bd = dense_grouped(wb, groups_b)
+    w = np.einsum("ockl,ci->oikl", Bd, A)
+    b = np.einsum("ockl,c->o", Bd, np.zeros(A.shape[0]) if ba is None else np.asarray(ba, np.float64))
+    if bb is not None:
+        b = b + np.asarray(bb, np.float64)
+    return w, b
+
+
+def compose_then_pointwise(wa, ba, groups_a: int, wb, bb) -> tuple[np.ndarray, np.ndarray]:
+    """conv A (any) then conv B (1x1, groups 1, stride 1, padding 0): ``W = B A``, ``bias = B ba + bb``."""
+    Ad = dense_grouped(wa, groups_a)
+    B = np.asarray(wb, np.float64)[:, :, 0, 0]
+    w = np.einsum("oc,cikl->oikl", B, Ad)
+    b = np.zeros(B.shape[0]) if ba is None else B @ np.asarray(ba, np.float64)
+    if bb is not None:
+        b = b + np.asarray(bb, np.float64)
+    return w, b
+
+
+# --------------------------------------------------------------------------- the pass
+
+from dataclasses import dataclass  # noqa: E402
+from typing import ClassVar  # noqa: E402
+
+from .canonicalize import COMPOSE_PATTERNS, Canonicalize, Pattern  # noqa: E402
+
+
+@dataclass
+class ComposeLinear(Canonicalize):
+    """canonicalize plus composition of conv chains with no neuron between (RepConv, dw -> pw)."""
+
+    name: ClassVar[str] = "compose-linear"
+    patterns: ClassVar[dict[str, tuple[Pattern, ...]]] = COMPOSE_PATTERNS

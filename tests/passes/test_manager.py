@@ -106,7 +106,7 @@ def test_pipeline_text_round_trips():
     [
         ("nope", 1, "unknown pass 'nope' (known passes: canonicalize"),
         ("canonicalize,nope{a=1}", 14, "unknown pass 'nope'"),
-        ("canonicalize{bogus=1}", 14, "pass 'canonicalize' has no option 'bogus' (its options: max-iterations, fold, dce, fold-limit)"),
+        ("canonicalize{bogus=1}", 14, "pass 'canonicalize' has no option 'bogus' (its options: max-iterations, fold, dce, fold-limit, fold-bn)"),
         ("canonicalize{fold=maybe}", 19, "bad value for option 'fold' of pass 'canonicalize': expected true or false, got 'maybe'"),
         ("test-options{weight-bits=eight}", 26, "bad value for option 'weight-bits' of pass 'test-options': expected an integer, got 'eight'"),
         ("test-options{ratio=x}", 20, "expected a number, got 'x'"),
