@@ -363,8 +363,15 @@ def write_plot(report: ModelReport, path: str) -> None:
     a1.set_ylim(0, 1.05)
     a1.set_title(f"per-layer input firing rate and energy, T={report.time_steps}\n"
                  "blue: spike input (ACs), red: real-valued input (MACs)", fontsize=10)
-    a2.bar(x, [max(la.energy_pj, 1e-3) for la in report.layers], color=colors)
+    energies = [la.energy_pj for la in report.layers]
+    positive = [e for e in energies if e > 0]
+    floor = min(positive) / 2 if positive else 1.0
+    a2.bar(x, [max(e, floor) for e in energies], color=colors)
+    for i, e in enumerate(energies):
+        if e == 0:
+            a2.text(i, floor, "0", ha="center", va="bottom", fontsize=8)
     a2.set_yscale("log")
+    a2.set_ylim(bottom=floor)
     a2.set_ylabel("energy (pJ)")
     a2.set_xticks(x)
     a2.set_xticklabels(labels, rotation=60, ha="right", fontsize=8)
