@@ -259,6 +259,54 @@ def fold_batch_norm(op: Operation) -> Sequence[Value] | None:
     return [_rebuild(op, syn.operands[0], w2, b2, op.results[0].type, syn)]
 
 
+def _param_array(op: Operation, name: str, default: float) -> np.ndarray:
+    a = op.get_attr(name)
+    if a is None:
+        return np.asarray(default, np.float64)
+    if isinstance(a, FloatAttr):
+        return np.asarray(a.value, np.float64)
+    if isinstance(a, (DenseElementsAttr, DenseResourceAttr)):
+        return np.asarray(a.data, np.float64)
+    return np.asarray(float(op.attr(name)), np.float64)  # type: ignore[arg-type]
+
+
+def fold_bn_into_neuron(op: Operation) -> Sequence[Value] | None:
+    """``snn.lif`` / ``snn.if`` fed by a single-use BN that could not fold into weights: gain and drive.
+
+    ``v' = alpha v + beta (s x + b) + gamma = alpha v + (beta s) x + (beta b + gamma)``, so BN becomes
+    the neuron's per-channel input gain ``beta' = beta s`` and drive ``gamma' = gamma + beta b``
+    (tensors ``[C, 1, ...]`` broadcast over the neuron shape); threshold and state are unchanged.
+    """
+    from ..dialects.common import weight_attr
+    from .compose_linear import bn_affine
+
+    bn_op = op.operands[0].defining_op()
+    if bn_op is None or bn_op.op_name != "nn.batch_norm" or not _single_use(bn_op.results[0]):
+        return None
+    t = bn_op.results[0].type
+    if not isinstance(t, TensorType) or not isinstance(t.element, FloatType) or len(t.shape) < 1:
+        return None
+    bn = {k: constant_attr(bn_op, k) for k in ("mean", "var", "weight", "bias")}
+    if bn["mean"] is None or bn["var"] is None:
+        return None
+    bn["eps"] = float(bn_op.attr("eps"))  # type: ignore[arg-type]
+    s, b = bn_affine(bn)
+    shape = (len(s),) + (1,) * (len(t.shape) - 1)
+    beta, gamma = _param_array(op, "beta", 1.0), _param_array(op, "gamma", 0.0)
+    try:
+        new_beta = np.broadcast_to(beta, shape) * s.reshape(shape) if beta.ndim <= len(shape) else None
+        new_gamma = gamma + beta * b.reshape(shape)
+    except ValueError:
+        return None
+    if new_beta is None or new_gamma.ndim > len(t.shape):
+        return None
+    attrs = dict(op.attributes)
+    attrs["beta"] = weight_attr(np.asarray(new_beta, np.float64), t.element, hint="folded")
+    attrs["gamma"] = weight_attr(np.asarray(new_gamma, np.float64), t.element, hint="folded")
+    new = make_op(op.op_name, [bn_op.operands[0]], [r.type for r in op.results], attrs, location=op.location)
+    return list(_insert_before(op, new).results)
+
+
 def compose_conv_chain(op: Operation) -> Sequence[Value] | None:
     """conv2d B whose input is a single-use conv2d A, no neuron between, as one conv2d.
 
@@ -305,6 +353,8 @@ PATTERNS: dict[str, tuple[Pattern, ...]] = {
     "nn.concat": (fold_single_concat,),
     "nn.relu": (fold_relu_relu,),
     "nn.batch_norm": (fold_batch_norm,),
+    "snn.lif": (fold_bn_into_neuron,),
+    "snn.if": (fold_bn_into_neuron,),
 }
 
 #: Patterns of ``compose-linear`` (on top of :data:`PATTERNS`): conv chains with no neuron between.
@@ -398,7 +448,9 @@ class Canonicalize(Pass):
     fold: bool = field(default=True, metadata={"help": "fold PURE ops with constant operands"})
     dce: bool = field(default=True, metadata={"help": "remove ops whose results reach no graph output"})
     fold_limit: int = field(default=1 << 16, metadata={"help": "largest result (elements) that is folded"})
-    fold_bn: bool = field(default=True, metadata={"help": "fold batch norm into the preceding conv/linear"})
+    fold_bn: bool = field(
+        default=True, metadata={"help": "fold batch norm into the preceding conv/linear, else into the next neuron's gain"}
+    )
 
     patterns: ClassVar[dict[str, tuple[Pattern, ...]]] = PATTERNS
 
@@ -437,7 +489,7 @@ class Canonicalize(Pass):
                 continue  # erased earlier in this sweep
             replacement = None
             for pattern in self.patterns.get(op.op_name, ()):
-                if pattern is fold_batch_norm and not self.fold_bn:
+                if pattern in (fold_batch_norm, fold_bn_into_neuron) and not self.fold_bn:
                     continue
                 replacement = pattern(op)
                 if replacement is not None:
@@ -461,6 +513,7 @@ __all__ = [
     "Pattern",
     "compose_conv_chain",
     "fold_batch_norm",
+    "fold_bn_into_neuron",
     "constant_value",
     "eliminate_dead_code",
     "fold_constants",

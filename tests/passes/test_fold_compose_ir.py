@@ -84,7 +84,8 @@ def test_bn_not_folded_when_unsafe():
     %5 = "nn.batch_norm"(%4) {{{_bn(2, rng)}}} : (tensor<2x3x3xf64>) -> tensor<2x3x3xf64>
     %s = "snn.lif"(%5) {LIF} : (tensor<2x3x3xf64>) -> tensor<2x3x3xi1>"""
     after = _validate(_graph(body, "tensor<2x3x3xi1>", "tensor<2x3x3xi1>"), "canonicalize")
-    assert _ops(after).count("nn.batch_norm") == 2
+    # the first stays (it feeds an add); the second goes into the LIF's gain and drive
+    assert _ops(after).count("nn.batch_norm") == 1 and _ops(after).count("nn.linear") == 1
     after = _validate(_graph(body, "tensor<2x3x3xi1>", "tensor<2x3x3xi1>"), "canonicalize{fold-bn=false}")
     assert _ops(after).count("nn.batch_norm") == 2
 
@@ -181,3 +182,27 @@ def test_meta_spikeformer_tiny_every_synapse_sees_spikes_after_compose_linear():
     assert [la.input_kind for la in folded.layers].count("real") == 1 and folded.layers[0].input_kind == "real"
     assert folded.totals["energy_pj"] < before.totals["energy_pj"]
     assert print_module(after).count("nn.batch_norm") == 0
+
+
+def test_bn_that_cannot_fold_into_weights_folds_into_the_neuron():
+    rng = np.random.default_rng(5)
+    # BN after a shortcut add: no single synapse to absorb it, so it becomes the LIF's gain/drive;
+    # BN on raw input spikes feeding an IF too.  Negative BN scales included.
+    w = rng.standard_normal(3)
+    w[0] = -abs(w[0]) - 0.5
+    bn = (f'eps = 1.000000e-05 : f64, mean = {_d(rng.standard_normal(3) * 0.3)}, var = {_d(rng.random(3) + 0.5)}, '
+          f'weight = {_d(w)}, bias = {_d(rng.standard_normal(3) * 0.3)}')
+    body = f"""
+    %1 = "nn.conv2d"(%0) {{padding = array<i64: 1, 1>, weight = {_d(rng.standard_normal((3, 3, 3, 3)))}}} : (tensor<3x4x4xi1>) -> tensor<3x4x4xf64>
+    %2 = "nn.add"(%1, %1) : (tensor<3x4x4xf64>, tensor<3x4x4xf64>) -> tensor<3x4x4xf64>
+    %3 = "nn.batch_norm"(%2) {{{bn}}} : (tensor<3x4x4xf64>) -> tensor<3x4x4xf64>
+    %4 = "snn.lif"(%3) {LIF} : (tensor<3x4x4xf64>) -> tensor<3x4x4xi1>
+    %5 = "nn.batch_norm"(%4) {{{_bn(3, rng)}}} : (tensor<3x4x4xi1>) -> tensor<3x4x4xf64>
+    %s = "snn.if"(%5) {{reset = "soft", v_th = 5.000000e-01 : f64}} : (tensor<3x4x4xf64>) -> tensor<3x4x4xi1>"""
+    text = _graph(body, "tensor<3x4x4xi1>", "tensor<3x4x4xi1>")
+    after = _validate(text, "canonicalize")
+    assert "nn.batch_norm" not in _ops(after)
+    (lif,) = [op for op in after.walk() if op.op_name == "snn.lif"]
+    assert lif.get_attr("beta").type.shape == (3, 1, 1) and lif.get_attr("gamma").type.shape == (3, 1, 1)
+    off = _validate(text, "canonicalize{fold-bn=false}")
+    assert _ops(off).count("nn.batch_norm") == 2

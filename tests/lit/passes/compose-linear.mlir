@@ -18,7 +18,7 @@
 // CHECK-NEXT: %[[S:[0-9]+]] = "snn.lif"(%[[C]])
 // CHECK-NEXT: "snn.output"(%[[S]])
 // CHECK: [[W]]: "0x08000000000000000000E03F000000000000E03F000000000000E03F000000000000E03F000000000000E03F000000000000E03F000000000000E03F000000000000E03F000000000000E03F000000000000C0BF
-// NOBN-COUNT-2: nn.batch_norm
+// NOBN-COUNT-3: nn.batch_norm
 "builtin.module"() ({
   "snn.graph"() ({
     %0 = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<2x3x3xi1>
@@ -30,4 +30,18 @@
     %6 = "snn.lif"(%5) {alpha = 5.000000e-01 : f64, beta = 5.000000e-01 : f64, v_th = 1.000000e+00 : f64} : (tensor<1x3x3xf64>) -> tensor<1x3x3xi1>
     "snn.output"(%6) {index = 0 : i64, name = "s"} : (tensor<1x3x3xi1>) -> ()
   }) {sym_name = "main"} : () -> ()
+
+  // BN after a shortcut add cannot fold into weights: it becomes the LIF's gain and drive
+  // (beta' = beta s = 0.5 * [2, 0.5], gamma' = gamma + beta b = 0.5 * [1.5 - 0, 0 - 1]).
+  // CANON:      "snn.graph"
+  // CANON:      %[[A:[0-9]+]] = "nn.add"
+  // CANON-NEXT: "snn.lif"(%[[A]]) {alpha = 5.000000e-01 : f64, beta = dense<{{\[\[\[}}1.000000e+00]], {{\[\[}}2.500000e-01]]]> : tensor<2x1x1xf64>, gamma = dense<{{\[\[\[}}7.500000e-01]], {{\[\[}}-5.000000e-01]]]> : tensor<2x1x1xf64>, v_th = 1.000000e+00 : f64}
+  // CANON-NOT:  nn.batch_norm
+  "snn.graph"() ({
+    %0 = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<2x3x3xf64>
+    %1 = "nn.add"(%0, %0) : (tensor<2x3x3xf64>, tensor<2x3x3xf64>) -> tensor<2x3x3xf64>
+    %2 = "nn.batch_norm"(%1) {eps = 0.0 : f64, mean = dense<[0.0, 2.0]> : tensor<2xf64>, var = dense<[1.0, 4.0]> : tensor<2xf64>, weight = dense<[2.0, 1.0]> : tensor<2xf64>, bias = dense<[1.5, 0.0]> : tensor<2xf64>} : (tensor<2x3x3xf64>) -> tensor<2x3x3xf64>
+    %3 = "snn.lif"(%2) {alpha = 5.000000e-01 : f64, beta = 5.000000e-01 : f64, v_th = 1.000000e+00 : f64} : (tensor<2x3x3xf64>) -> tensor<2x3x3xi1>
+    "snn.output"(%3) {index = 0 : i64, name = "s"} : (tensor<2x3x3xi1>) -> ()
+  }) {sym_name = "shortcut"} : () -> ()
 }) : () -> ()
