@@ -447,12 +447,7 @@ def report_cmd(
 
         energy = DEFAULT_ENERGY
         if target is not None:
-            tpath = Path(target)
-            if not tpath.is_file():
-                from .targets import load_target
-
-                tpath = load_target(target).path
-            energy = EnergyModel.from_target(tpath)
+            energy = EnergyModel.from_target(target)
         module = _load(model, dt, discretization, texts, _torch_options(input_shape, time_layout, readout, trust_pickle))
         cal = None if calibration is None else load_inputs(calibration, graph_input_names(module))
         rep = analyze(module, calibration=cal, time_steps=time_steps, energy=energy, seed=seed)

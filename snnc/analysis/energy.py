@@ -6,14 +6,13 @@ layer's ACs (synaptic operations) are ``firing_rate x T x FLOPs`` of that layer,
 the layer's dense multiply-accumulates per time step and the firing rate is the mean fraction of
 its input elements that spike per step.
 
-A target description may override the constants: a TOML file with an ``[energy]`` table holding
-``e_mac_pj`` and ``e_ac_pj`` (both required when the table is present).
+A target description (``snnc/targets/*.toml``) may override the constants: see
+:meth:`EnergyModel.from_target`.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 
 from snnc.ir.diagnostics import error
@@ -34,24 +33,22 @@ class EnergyModel:
         return self.e_mac_pj * macs + self.e_ac_pj * acs
 
     @classmethod
-    def from_target(cls, path: str | os.PathLike) -> EnergyModel:
-        """Constants from a target TOML's ``[energy]`` table; the 45 nm defaults if it has none."""
-        with open(path, "rb") as f:
-            try:
-                data = tomllib.load(f)
-            except tomllib.TOMLDecodeError as e:
-                raise error(f"{os.fspath(path)}: invalid TOML: {e}") from None
-        table = data.get("energy")
-        if table is None:
-            return DEFAULT_ENERGY
-        missing = [k for k in ("e_mac_pj", "e_ac_pj") if k not in table]
-        if missing:
-            raise error(f"{os.fspath(path)}: [energy] lacks {', '.join(missing)}")
-        vals = {k: table[k] for k in ("e_mac_pj", "e_ac_pj")}
-        for k, v in vals.items():
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise error(f"{os.fspath(path)}: [energy] {k} must be a non-negative number, got {v!r}")
-        return cls(float(vals["e_mac_pj"]), float(vals["e_ac_pj"]), source=os.fspath(path))
+    def from_target(cls, name_or_path: str | os.PathLike) -> EnergyModel:
+        """Constants from a validated target description (``snnc/targets``, by name or path).
+
+        ``kind = "mcu"``: ``[energy] mac_pj`` and ``ac_pj``.  ``kind = "neuro-core"``: an AC
+        costs the chip's ``[energy] synaptic_op_pj``; MACs (the real-valued encoding layer,
+        which such a chip does not run) keep the 45 nm 4.6 pJ.  Schema errors are the
+        loader's located diagnostics.
+        """
+        from snnc.targets import load_target
+
+        t = load_target(name_or_path)
+        e = t["energy"]
+        if t.kind == "mcu":
+            return cls(float(e["mac_pj"]), float(e["ac_pj"]), source=f"target '{t.name}' ({t.path})")
+        return cls(DEFAULT_ENERGY.e_mac_pj, float(e["synaptic_op_pj"]),
+                   source=f"target '{t.name}' ({t.path}); MACs at the 45 nm figure")
 
 
 DEFAULT_ENERGY = EnergyModel()

@@ -45,6 +45,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..analysis.energy import DEFAULT_ENERGY
 from ..dialects.common import tensor_attr_array, weight_attr
 from ..ir.attributes import FloatAttr
 from ..ir.builtin import ModuleOp
@@ -55,8 +56,6 @@ from .manager import Pass
 
 #: Singular values above this count in the svs score (QP-SNN).
 SVS_TOL = 1e-6
-E_MAC_PJ = 4.6
-E_AC_PJ = 0.9
 
 SYNAPSES = ("nn.linear", "nn.conv2d", "nn.conv1d")
 NEURONS = ("snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.cuba_li", "snn.integrator")
@@ -180,7 +179,7 @@ def model_stats(module: ModuleOp, calibration: Mapping[str, np.ndarray] | None =
             else:
                 macs += float(np.count_nonzero(x)) / batch * per_input
         st.acs, st.macs = acs, macs
-        st.energy_pj = E_MAC_PJ * macs + E_AC_PJ * acs
+        st.energy_pj = DEFAULT_ENERGY.energy_pj(macs, acs)
     return st
 
 

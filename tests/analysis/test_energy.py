@@ -27,16 +27,22 @@ def test_spiking_acs_hand_count():
 
 
 def test_energy_from_target(tmp_path):
-    p = tmp_path / "t.toml"
-    p.write_text("[energy]\ne_mac_pj = 3.1\ne_ac_pj = 0.1\n")
-    m = EnergyModel.from_target(p)
+    from snnc.targets import load_target
+
+    m4 = EnergyModel.from_target("cortex-m4")
+    e = load_target("cortex-m4")["energy"]
+    assert (m4.e_mac_pj, m4.e_ac_pj) == (e["mac_pj"], e["ac_pj"])
+    own = tmp_path / "own.toml"
+    own.write_text(load_target("cortex-m4").path.read_text().replace(f"mac_pj = {e['mac_pj']}", "mac_pj = 3.1")
+                   .replace(f"ac_pj = {e['ac_pj']}", "ac_pj = 0.1"))
+    m = EnergyModel.from_target(own)
     assert m.energy_pj(10, 100) == pytest.approx(41.0)
-    q = tmp_path / "none.toml"
-    q.write_text("[core]\nneurons = 4\n")
-    assert EnergyModel.from_target(q) is DEFAULT_ENERGY
-    r = tmp_path / "bad.toml"
-    r.write_text("[energy]\ne_mac_pj = 3.1\n")
-    with pytest.raises(DiagnosticError, match="e_ac_pj"):
-        EnergyModel.from_target(r)
+    chip = EnergyModel.from_target("neuro-core")
+    assert chip.e_ac_pj == load_target("neuro-core")["energy"]["synaptic_op_pj"]
+    assert chip.e_mac_pj == DEFAULT_ENERGY.e_mac_pj
+    bad = tmp_path / "bad.toml"
+    bad.write_text(own.read_text().replace("ac_pj = 0.1", ""))
+    with pytest.raises(DiagnosticError, match="ac_pj"):
+        EnergyModel.from_target(bad)
     with pytest.raises(DiagnosticError):
         DEFAULT_ENERGY.energy_pj(-1, 0)

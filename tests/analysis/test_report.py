@@ -155,7 +155,12 @@ def test_cli_report(tmp_path):
     assert res.exit_code == 0, res.output
     assert "nn.conv2d" in res.stdout and "energy" in res.stdout
     toml = tmp_path / "t.toml"
-    toml.write_text("[energy]\ne_mac_pj = 1.0\ne_ac_pj = 0.5\n")
+    from snnc.targets import load_target
+
+    m4 = load_target("cortex-m4")
+    e = m4["energy"]
+    toml.write_text(m4.path.read_text().replace(f"mac_pj = {e['mac_pj']}", "mac_pj = 1.0")
+                    .replace(f"ac_pj = {e['ac_pj']}", "ac_pj = 0.5"))
     res = runner.invoke(app, ["report", str(mlir), "--calibration", str(cal), "--json", "--target", str(toml)])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["totals"]["energy_pj"] == pytest.approx(3456 + 480)
