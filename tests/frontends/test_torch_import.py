@@ -355,9 +355,7 @@ def test_readout_option_on_per_step_outputs():
 
 def test_import_time_of_a_10m_parameter_model():
     """Weights never pass through text: a ~10M-parameter model imports in seconds."""
-    import time
 
-    from snnc.frontends.torch_importer import ImportTimings
 
     m = nn.Sequential(
         nn.Linear(1024, 2048), snnc_nn.LIF(alpha=0.5, step_mode="s"), nn.Linear(2048, 2560), snnc_nn.LIF(alpha=0.5, step_mode="s"),
@@ -365,12 +363,7 @@ def test_import_time_of_a_10m_parameter_model():
     ).eval()
     n = sum(p.numel() for p in m.parameters())
     assert 9_000_000 < n < 11_000_000
-    tm = ImportTimings()
-    t0 = time.perf_counter()
-    module = import_torch(m, torch.zeros(1, 1024), timings=tm)
-    total = time.perf_counter() - t0
-    print(f"10M-parameter import: {total:.2f} s ({tm})")
-    assert total < 30, f"import took {total:.1f} s ({tm})"
+    module = import_torch(m, torch.zeros(1, 1024))  # its time: benchmarks/bench_text.py
     w = next(op for op in module.walk() if op.op_name == "nn.linear").get_attr("weight")
     assert isinstance(w, DenseResourceAttr)
     assert np.shares_memory(w.data, m[0].weight.detach().numpy()) is False  # the caller's tensors are not aliased

@@ -19,8 +19,6 @@ everywhere except in multi-block regions.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from text_helpers import find_mlir_opt, modules, run_mlir_opt
@@ -108,7 +106,6 @@ def _torch_mlir_text() -> str:
 
 @needs_mlir
 def test_torch_mlir_output_parses_and_reprints() -> None:
-    start = time.time()
     text = _torch_mlir_text()
     assert "dense_resource<" in text and "#loc" in text and "callsite(" in text
     module = parse_module(text, "torch.mlir")
@@ -128,7 +125,6 @@ def test_torch_mlir_output_parses_and_reprints() -> None:
     blobs = [line.strip() for line in text.split("{-#", 1)[1].splitlines() if line.strip().startswith("torch_tensor")]
     for blob in blobs:
         assert blob.rstrip(",") in ours
-    assert time.time() - start < 60
 
 
 def _every_op_module():

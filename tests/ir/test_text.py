@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -382,23 +380,20 @@ def test_deep_nesting_is_a_diagnostic() -> None:
     _parses_or_diagnoses('"t.a"() {a = ' + "[" * 5000 + "]" * 5000 + "} : () -> ()")
 
 
-# --------------------------------------------------------------------------- speed
+# --------------------------------------------------------------------------- size
 
 
-def test_parse_speed_large_module() -> None:
-    """2,000 ops and a 1M-element dense_resource parse in well under a few seconds."""
+def test_large_module_parses() -> None:
+    """2,000 ops and a 1M-element dense_resource parse (speed: benchmarks/bench_text.py)."""
     w = DenseResourceAttr("w0", tensor([1000, 1000], f32), np.arange(1_000_000, dtype=np.float32))
     ops = [make_op("x.const", [], [tensor([1000, 1000], f32)], {"value": w})]
     for i in range(2000):
         prev = ops[-1].results[0]
         ops.append(make_op("x.add", [prev, prev], [tensor([1000, 1000], f32)], {"alpha": FloatAttr(0.5, f32), "n": i}))
     text = print_module(_module(*ops))
-    start = time.perf_counter()
     m = parse_module(text)
-    elapsed = time.perf_counter() - start
     assert len(m.body.ops) == 2001
     assert m.body.ops[0].attributes["value"].value[999, 999] == 999_999.0
-    assert elapsed < 6.0, f"parsing took {elapsed:.2f} s"
 
 
 def test_foreign_dialects_are_generic() -> None:
