@@ -12,8 +12,8 @@ test-fast:       ## skip tests marked slow
 lint:            ## ruff over the package and the tests
 	.venv/bin/ruff check snnc tests
 
-bench:           ## time canonicalize and the interpreter on the golden graphs
-	$(PY) benchmarks/bench_passes.py
+bench:           ## measured figures (never asserted): passes, text, torch import, C synops, placement, simulator
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 demo:            ## the README's demo
 	.venv/bin/snnc import examples/nir/braille.nir -o /tmp/demo.mlir
