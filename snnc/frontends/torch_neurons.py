@@ -231,14 +231,76 @@ def _snntorch_synaptic(m: nn.Module) -> nn.Module:
     return SnnTorchSynaptic(p, bool(m.init_hidden), bool(m.output))
 
 
+class SnnTorchRLeaky(nn.Module):
+    """snnTorch ``RLeaky`` (``reset_delay=True``) on ``torch.ops.snnc.rlif_step``; same calling convention.
+
+    ``forward(input_, spk=None, mem=None)`` returns ``(spk, mem)`` (``spk`` only with
+    ``init_hidden=True`` and ``output=False``); ``mem`` is snnTorch's pre-reset membrane.  The
+    dynamics are :mod:`snnc.nn.recurrent`'s, term for term snnTorch's: ``base = beta*mem +
+    x + R(spk[t-1])`` with ``R`` the recurrent ``nn.Linear`` / ``nn.Conv2d`` or one-to-one ``V``.
+    The recurrent weights are frozen copies (buffers ``w``, ``b``).  Spikes are in the input's
+    dtype (snnTorch returns float32 spikes whatever the input dtype).
+    """
+
+    def __init__(
+        self, w: torch.Tensor, b: torch.Tensor | None, rec: str, alpha: float, v_th: float, reset: str,
+        init_hidden: bool, output: bool,
+    ) -> None:
+        super().__init__()
+        self.register_buffer("w", w.detach().clone())
+        self.register_buffer("b", None if b is None else b.detach().clone())
+        self.rec, self.alpha, self.v_th, self.reset_mechanism = rec, alpha, v_th, reset
+        self.init_hidden, self.output = init_hidden, output
+        self.spk: torch.Tensor | None = None
+        self.mem: torch.Tensor | None = None
+
+    def reset_mem(self):
+        self.spk = None
+        self.mem = None
+
+    def init_rleaky(self):
+        self.reset_mem()
+        return torch.zeros(0), torch.zeros(0)
+
+    def forward(self, input_: torch.Tensor, spk: torch.Tensor | None = None, mem: torch.Tensor | None = None):
+        if self.init_hidden and (spk is not None or mem is not None):
+            raise TypeError("When `init_hidden=True`, RLeaky expects 1 input argument.")
+        s_spk = spk if spk is not None else (None if _exporting() else self.spk)
+        s_mem = mem if mem is not None else (None if _exporting() else self.mem)
+        if s_spk is None or s_spk.shape != input_.shape:
+            s_spk = torch.zeros_like(input_)
+        if s_mem is None or s_mem.shape != input_.shape:
+            s_mem = torch.zeros_like(input_)
+        new_spk, new_mem = torch.ops.snnc.rlif_step(
+            input_, s_spk, s_mem, self.w, self.b, self.rec, self.alpha, self.v_th, self.reset_mechanism, "atan", 2.0
+        )
+        if not _exporting():
+            self.spk, self.mem = new_spk, new_mem
+        if self.init_hidden and not self.output:
+            return new_spk
+        return new_spk, new_mem
+
+
 def _snntorch_rleaky(m: nn.Module) -> nn.Module:
-    _unsupported(
-        m,
-        "its recurrent connection V feeds spk[t-1] back through a linear/conv layer, which needs an "
-        "snn.delay and an nn op around the neuron in the IR, not a neuron swap; write the recurrence "
-        "explicitly (snnc.nn.LIF plus the layer applied to the previous step's spikes)",
-    )
-    raise AssertionError("unreachable")  # pragma: no cover
+    _snntorch_checks(m)
+    beta = _scalar(torch.as_tensor(m.beta).clamp(0, 1), "beta", m)
+    v_th = _scalar(m.threshold, "threshold", m)
+    if v_th < 0:
+        _unsupported(m, "a negative threshold (snnTorch's first-step reset (0 > threshold) is then not the previous spike)")
+    rec = m.recurrent
+    if m.all_to_all:
+        if isinstance(rec, nn.Linear):
+            w, b, kind = rec.weight, rec.bias, "linear"
+        elif isinstance(rec, nn.Conv2d):
+            w, b, kind = rec.weight, rec.bias, "conv2d"
+        else:  # pragma: no cover - snnTorch builds one of the two
+            _unsupported(m, f"recurrent layer {type(rec).__name__}")
+    else:
+        V = torch.as_tensor(m.V).detach()
+        if V.dim() > 1:
+            _unsupported(m, f"V of shape {tuple(V.shape)} (a scalar or one value per neuron)")
+        w, b, kind = V, None, "one_to_one"
+    return SnnTorchRLeaky(w, b, kind, beta, v_th, m.reset_mechanism, bool(m.init_hidden), bool(m.output))
 
 
 # --------------------------------------------------------------------------- Norse
@@ -483,7 +545,7 @@ def _tables() -> tuple[dict[type, Callable[[nn.Module], nn.Module]], tuple[type,
 
 def supported_neurons() -> list[str]:
     """``module.Class`` of every neuron class :func:`swap_neurons` replaces."""
-    return [f"{r.module}.{r.cls}" for r in _RULES if r.convert is not _snntorch_rleaky]
+    return [f"{r.module}.{r.cls}" for r in _RULES]
 
 
 def _swap(m: nn.Module, exact: dict, bases: tuple[type, ...]) -> nn.Module:

@@ -1222,6 +1222,101 @@ for _name in _NEURONS:
     CONVERTERS[_name] = _neuron
 
 
+# --------------------------------------------------------------------------- recurrent LIF (snnTorch RLeaky)
+
+
+def _recurrent_neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
+    """``snnc.rlif`` / ``snnc.rlif_step`` -> the neuron fed by its own delayed spikes (snnc.nn.recurrent)::
+
+        d = snn.delay(s);  xr = nn.add(x, R(d))   R: nn.linear | nn.scale (one-to-one V) | nn.conv2d
+        subtract: s = snn.lif{none}(nn.sub(xr, nn.scale(d, v_th)))
+        zero:     s = snn.lif{hard, v_reset 0}(nn.sub(xr, nn.mul(d, xr)))
+        none:     s = snn.lif{none}(xr)
+    """
+    multi = ctx.name() == "snnc.rlif"
+    x = _tensor(ctx, args[0], "input")
+    if x.readout is not None:
+        raise ctx.fail(f"neuron '{ctx.name()}' takes a value read out over time ({x.readout})")
+    if multi and (not x.lead or x.lead[0] != "T"):
+        raise ctx.fail(
+            f"multi-step neuron '{ctx.name()}' needs the time axis first in its input, got leading axes "
+            f"{list(x.lead) or 'none'} (shape {list(x.sizes)}); is the time layout right?"
+        )
+    if not multi and any("T" in kd for kd in x.lead):
+        raise ctx.fail(
+            f"single-step neuron '{ctx.name()}' gets an input with a time axis (leading axes {list(x.lead)})"
+        )
+    k = 1 if multi else 3
+    if not multi:
+        for what, st in (("spikes", args[1]), ("membrane", args[2])):
+            if st.fill is None or st.fill != 0.0:
+                raise ctx.fail(
+                    f"neuron '{ctx.name()}': the initial {what} must be 0 (a state carried in from outside the model "
+                    "cannot be imported)"
+                )
+    w_tv, b_tv = args[k], args[k + 1]
+    rec, alpha, v_th, reset = (_scalar(ctx, a, n) for a, n in zip(args[k + 2 : k + 6], ("rec", "alpha", "v_th", "reset")))
+    live = ctx.extra.get("live", set())
+    if any(id(u.operation) in live for u in ctx.op.results[1].uses):
+        raise ctx.fail(f"neuron '{ctx.name()}': its returned membrane is used by the model; the IR neurons output spikes only")
+    shape, elt = ctx.result_info()
+    felt = _float_elt(ctx, elt)
+    sample = tuple(x.sample)
+    xin = x.value
+    assert xin is not None
+    b = ctx.builder
+    loc = ctx.ir_loc
+    spike_t = TensorType(sample, i1)
+    float_t = TensorType(sample, felt)
+    attrs: dict[str, Any] = {
+        "alpha": FloatAttr(float(alpha), felt), "beta": FloatAttr(1.0, felt), "gamma": FloatAttr(0.0, felt),
+        "v_th": FloatAttr(float(v_th), felt), "v_reset": FloatAttr(0.0, felt), "v_init": FloatAttr(0.0, felt),
+        "cmp": StringAttr("gt"), "reset": StringAttr("hard" if reset == "zero" else "none"),
+    }  # fmt: skip
+    neuron = b.create(snn.LIF, [xin], [spike_t], attrs, location=loc)  # input set below: the delay closes a cycle
+    d = b.create(snn.Delay, [neuron.results[0]], [spike_t], {"steps": IntegerAttr(1, i64)}, location=loc).results[0]
+    bias = None if b_tv.const is None else _weight(ctx, b_tv, "recurrent bias")
+    if rec == "linear":
+        w = _weight(ctx, w_tv, "recurrent weight")
+        battrs = {"weight": w} if bias is None else {"weight": w, "bias": bias}
+        r = b.create(nn.Linear, [d], [float_t], battrs, location=loc).results[0]
+    elif rec == "conv2d":
+        w = _weight(ctx, w_tv, "recurrent weight")
+        kh, kw = w.type.shape[2], w.type.shape[3]  # type: ignore[union-attr]
+        cattrs: dict[str, Any] = {
+            "weight": w, "stride": [1, 1], "padding": [kh // 2, kw // 2], "dilation": [1, 1], "groups": 1,
+        }  # fmt: skip
+        if bias is not None:
+            cattrs["bias"] = bias
+        r = b.create(nn.Conv2d, [d], [float_t], cattrs, location=loc).results[0]
+    elif rec == "one_to_one":
+        arr = w_tv.array if w_tv.array is not None else None
+        if arr is None:
+            raise ctx.fail(f"'{ctx.name()}': the recurrent weight V must be a parameter or constant of the model")
+        scale = FloatAttr(float(arr.reshape(()).item()), felt) if arr.size == 1 and arr.ndim <= 1 else _weight(ctx, w_tv, "V")
+        r = b.create(nn.Scale, [d], [float_t], {"scale": scale}, location=loc).results[0]
+    else:
+        raise ctx.fail(f"'{ctx.name()}': unknown recurrent connection '{rec}'")
+    xr = b.create(nn.Add, [xin, r], [float_t], {}, location=loc).results[0]
+    if reset == "subtract":
+        sub = b.create(nn.Scale, [d], [float_t], {"scale": FloatAttr(float(v_th), felt)}, location=loc).results[0]
+        y = b.create(nn.Sub, [xr, sub], [float_t], {}, location=loc).results[0]
+    elif reset == "zero":
+        gated = b.create(nn.Mul, [d, xr], [float_t], {}, location=loc).results[0]
+        y = b.create(nn.Sub, [xr, gated], [float_t], {}, location=loc).results[0]
+    elif reset == "none":
+        y = xr
+    else:
+        raise ctx.fail(f"'{ctx.name()}': unknown reset '{reset}'")
+    neuron.set_operand(0, y)
+    out = TV(value=neuron.results[0], lead=x.lead, sizes=tuple(shape), element=i1)
+    return [out, TV(const=None)]
+
+
+CONVERTERS["snnc.rlif"] = _recurrent_neuron
+CONVERTERS["snnc.rlif_step"] = _recurrent_neuron
+
+
 # =========================================================================== the pass
 
 
