@@ -145,8 +145,8 @@ def test_snntorch_synaptic(reset, dtype):
 
 
 def test_snntorch_unsupported_are_diagnostics():
-    with pytest.raises(DiagnosticError, match=r"snntorch.*RLeaky is not supported: its recurrent connection"):
-        swap_neurons(nn.Sequential(nn.Linear(4, 4), snntorch.RLeaky(beta=0.9, linear_features=4)))
+    with pytest.raises(DiagnosticError, match=r"RLeaky is not supported: reset_delay=False"):  # tests/nn/test_rleaky.py
+        swap_neurons(nn.Sequential(nn.Linear(4, 4), snntorch.RLeaky(beta=0.9, linear_features=4, reset_delay=False)))
     with pytest.raises(DiagnosticError, match=r"Synaptic is not supported: reset_mechanism='zero'"):
         swap_neurons(snntorch.Synaptic(alpha=0.5, beta=0.5, reset_mechanism="zero"))
     with pytest.raises(DiagnosticError, match="reset_delay=False"):
