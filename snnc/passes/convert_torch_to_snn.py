@@ -1228,8 +1228,9 @@ for _name in _NEURONS:
 def _recurrent_neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
     """``snnc.rlif`` / ``snnc.rlif_step`` -> the neuron fed by its own delayed spikes (snnc.nn.recurrent)::
 
-        d = snn.delay(s);  xr = nn.add(x, R(d))   R: nn.linear | nn.scale (one-to-one V) | nn.conv2d
-        subtract: s = snn.lif{none}(nn.sub(xr, nn.scale(d, v_th)))
+        d = snn.delay(s);  xr = nn.add(x, R(d))   R: nn.linear | nn.conv2d | nn.scale (one-to-one V)
+        subtract: s = snn.lif{none}(xr) with v_th subtracted from R's self-connection (W - v_th I,
+                  the conv's centre tap, V - v_th): x + R(d) - v_th d in one op
         zero:     s = snn.lif{hard, v_reset 0}(nn.sub(xr, nn.mul(d, xr)))
         none:     s = snn.lif{none}(xr)
     """
@@ -1276,35 +1277,48 @@ def _recurrent_neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
     neuron = b.create(snn.LIF, [xin], [spike_t], attrs, location=loc)  # input set below: the delay closes a cycle
     d = b.create(snn.Delay, [neuron.results[0]], [spike_t], {"steps": IntegerAttr(1, i64)}, location=loc).results[0]
     bias = None if b_tv.const is None else _weight(ctx, b_tv, "recurrent bias")
-    if rec == "linear":
-        w = _weight(ctx, w_tv, "recurrent weight")
-        battrs = {"weight": w} if bias is None else {"weight": w, "bias": bias}
-        r = b.create(nn.Linear, [d], [float_t], battrs, location=loc).results[0]
-    elif rec == "conv2d":
-        w = _weight(ctx, w_tv, "recurrent weight")
-        kh, kw = w.type.shape[2], w.type.shape[3]  # type: ignore[union-attr]
-        cattrs: dict[str, Any] = {
-            "weight": w, "stride": [1, 1], "padding": [kh // 2, kw // 2], "dilation": [1, 1], "groups": 1,
-        }  # fmt: skip
-        if bias is not None:
-            cattrs["bias"] = bias
-        r = b.create(nn.Conv2d, [d], [float_t], cattrs, location=loc).results[0]
+    # subtract: x + R(d) - v_th*d = x + R'(d), the threshold folded into R's self-connection (its diagonal
+    # / centre tap / V), so that quantize sees a neuron fed by nn.add(x, nn.linear(snn.delay(s)))
+    fold = float(v_th) if reset == "subtract" else 0.0
+    if rec in ("linear", "conv2d"):
+        if w_tv.array is None:
+            raise ctx.fail(f"'{ctx.name()}': the recurrent weight must be a parameter or constant of the model")
+        w_arr = np.array(w_tv.array, copy=True)
+        n = w_arr.shape[0]
+        if rec == "linear":
+            w_arr[np.arange(n), np.arange(n)] -= w_arr.dtype.type(fold)
+        else:
+            kh, kw = w_arr.shape[2], w_arr.shape[3]
+            if kh % 2 == 0 or kw % 2 == 0:
+                raise ctx.fail(f"'{ctx.name()}': a conv2d recurrence needs an odd kernel size, got {kh}x{kw}")
+            w_arr[np.arange(n), np.arange(n), kh // 2, kw // 2] -= w_arr.dtype.type(fold)
+        elt = w_tv.element if w_tv.element is not None else f32
+        w = w_tv.attr if fold == 0.0 and w_tv.attr is not None else _const_attr(w_arr, elt, "recurrent_weight")
+        if rec == "linear":
+            battrs = {"weight": w} if bias is None else {"weight": w, "bias": bias}
+            r = b.create(nn.Linear, [d], [float_t], battrs, location=loc).results[0]
+        else:
+            cattrs: dict[str, Any] = {"weight": w, "stride": [1, 1], "padding": [kh // 2, kw // 2], "dilation": [1, 1], "groups": 1}
+            if bias is not None:
+                cattrs["bias"] = bias
+            r = b.create(nn.Conv2d, [d], [float_t], cattrs, location=loc).results[0]
     elif rec == "one_to_one":
-        arr = w_tv.array if w_tv.array is not None else None
+        arr = w_tv.array
         if arr is None:
             raise ctx.fail(f"'{ctx.name()}': the recurrent weight V must be a parameter or constant of the model")
-        scale = FloatAttr(float(arr.reshape(()).item()), felt) if arr.size == 1 and arr.ndim <= 1 else _weight(ctx, w_tv, "V")
+        arr = np.asarray(arr - arr.dtype.type(fold))
+        if arr.size == 1 and arr.ndim <= 1:
+            scale: Attribute = FloatAttr(float(arr.reshape(()).item()), felt)
+        else:
+            scale = _const_attr(arr, w_tv.element if w_tv.element is not None else f32, "V")
         r = b.create(nn.Scale, [d], [float_t], {"scale": scale}, location=loc).results[0]
     else:
         raise ctx.fail(f"'{ctx.name()}': unknown recurrent connection '{rec}'")
     xr = b.create(nn.Add, [xin, r], [float_t], {}, location=loc).results[0]
-    if reset == "subtract":
-        sub = b.create(nn.Scale, [d], [float_t], {"scale": FloatAttr(float(v_th), felt)}, location=loc).results[0]
-        y = b.create(nn.Sub, [xr, sub], [float_t], {}, location=loc).results[0]
-    elif reset == "zero":
+    if reset == "zero":
         gated = b.create(nn.Mul, [d, xr], [float_t], {}, location=loc).results[0]
         y = b.create(nn.Sub, [xr, gated], [float_t], {}, location=loc).results[0]
-    elif reset == "none":
+    elif reset in ("subtract", "none"):
         y = xr
     else:
         raise ctx.fail(f"'{ctx.name()}': unknown reset '{reset}'")
