@@ -97,3 +97,20 @@ def test_recurrent_lif_multi_step_import():
     ours = run(module, {name: x.numpy()}, batched=True, dtype=np.float64).outputs["output"]
     np.testing.assert_array_equal(ours.astype(np.float64), ref)
     assert 0.05 < float(ref.mean()) < 0.95
+
+
+@pytest.mark.parametrize("reset", ["subtract", "none"])
+def test_rleaky_linear_check_target_c(reset, tmp_path):
+    """snnc check --target c: quantize lowers the recurrence (subtract folds v_th into the diagonal)."""
+    from typer.testing import CliRunner
+
+    from snnc.cli import app
+    from snnc.ir import print_module
+
+    torch.manual_seed(0)
+    m = RNet("linear", reset).float().eval()
+    path = tmp_path / "rleaky.mlir"
+    path.write_text(print_module(import_torch(m, torch.zeros(1, 10), time_layout="step")))
+    res = CliRunner().invoke(app, ["check", str(path), "--target", "c"])
+    assert res.exit_code == 0, res.output
+    assert "integer levels agree bit for bit" in res.output
