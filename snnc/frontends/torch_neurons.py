@@ -243,8 +243,15 @@ class SnnTorchRLeaky(nn.Module):
     """
 
     def __init__(
-        self, w: torch.Tensor, b: torch.Tensor | None, rec: str, alpha: float, v_th: float, reset: str,
-        init_hidden: bool, output: bool,
+        self,
+        w: torch.Tensor,
+        b: torch.Tensor | None,
+        rec: str,
+        alpha: float,
+        v_th: float,
+        reset: str,
+        init_hidden: bool,
+        output: bool,
     ) -> None:
         super().__init__()
         self.register_buffer("w", w.detach().clone())
@@ -286,7 +293,9 @@ def _snntorch_rleaky(m: nn.Module) -> nn.Module:
     beta = _scalar(torch.as_tensor(m.beta).clamp(0, 1), "beta", m)
     v_th = _scalar(m.threshold, "threshold", m)
     if v_th < 0:
-        _unsupported(m, "a negative threshold (snnTorch's first-step reset (0 > threshold) is then not the previous spike)")
+        _unsupported(
+            m, "a negative threshold (snnTorch's first-step reset (0 > threshold) is then not the previous spike)"
+        )
     rec = m.recurrent
     if m.all_to_all:
         if isinstance(rec, nn.Linear):

@@ -230,8 +230,11 @@ class RecurrentLIF(nn.Module):
                 self.rec = "linear"
             elif isinstance(recurrent, nn.Conv2d):
                 k = recurrent.kernel_size
-                if recurrent.stride != (1, 1) or recurrent.dilation != (1, 1) or recurrent.groups != 1 or (
-                    recurrent.padding != (k[0] // 2, k[1] // 2)
+                if (
+                    recurrent.stride != (1, 1)
+                    or recurrent.dilation != (1, 1)
+                    or recurrent.groups != 1
+                    or (recurrent.padding != (k[0] // 2, k[1] // 2))
                 ):
                     raise error("a conv2d recurrent connection needs stride 1, dilation 1, groups 1, padding k // 2")
                 self.rec = "conv2d"

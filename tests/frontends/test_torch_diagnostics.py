@@ -173,6 +173,6 @@ def test_conflicting_readout_is_rejected():
 
 def test_unsupported_third_party_neuron_is_a_diagnostic():
     snntorch = pytest.importorskip("snntorch", reason="snntorch not installed")
-    m = nn.Sequential(nn.Linear(4, 4), snntorch.RLeaky(beta=0.9, linear_features=4))
-    with pytest.raises(DiagnosticError, match="RLeaky is not supported"):
+    m = nn.Sequential(nn.Linear(4, 4), snntorch.Alpha(alpha=0.6, beta=0.5))  # (RLeaky is supported)
+    with pytest.raises(DiagnosticError, match="Alpha is not supported"):
         import_torch(m, torch.rand(1, 4))
