@@ -267,16 +267,43 @@ def _set_calibration(passes, calibration: Path | None) -> None:
             p.calibration_file = str(calibration)
 
 
-class CTarget(StrEnum):
+class Target(StrEnum):
     c = "c"
     cortex_m4 = "cortex-m4"
+    neuro_core = "neuro-core"
+    rtl = "rtl"
+
+
+# Each backend other than C provides ``snnc.backends.<name>.driver`` with
+#   compile_model(module, output: Path, *, target: str) -> list[str]   (lines to print)
+#   check_model(module, work_dir: Path, *, steps, seed, pipeline, calibration, target: str) -> (table: str, ok: bool)
+# so that this file only dispatches.
+_BACKEND_DRIVERS = {Target.neuro_core: "neuro_core", Target.rtl: "rtl"}
+
+
+def _backend_driver(target: Target):
+    import importlib
+
+    return importlib.import_module(f"snnc.backends.{_BACKEND_DRIVERS[target]}.driver")
+
+
+def _lower_to_integer(module, pass_pipeline: str, calibration: Path | None) -> None:
+    """Run the lowering pipeline unless the module is already integer (spike dialect) IR."""
+    from .passes import PassManager, parse_pipeline
+
+    already_integer = not any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
+                              for op in module.walk())
+    if not already_integer:
+        passes = parse_pipeline(pass_pipeline)
+        _set_calibration(passes, calibration)
+        PassManager(passes).run(module)
 
 
 @app.command("compile")
 def compile_cmd(
     model: Annotated[Path, typer.Argument(help="The module to compile (.mlir, .nir, or a PyTorch model file as for import).")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Directory for model.h, model.c, harness.c, Makefile.")],
-    target: Annotated[CTarget, typer.Option("--target", help="c (host C99) or cortex-m4 (C99 checked against its flash/RAM).")] = CTarget.c,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output directory (C: model.h, model.c, harness.c, Makefile; neuro-core: configuration; rtl: parameters, memory images, testbench).")],
+    target: Annotated[Target, typer.Option("--target", help="c (host C99), cortex-m4 (C99 checked against its flash/RAM), neuro-core (chip configuration), rtl (Verilog core parameters).")] = Target.c,
     pass_pipeline: Annotated[
         str,
         typer.Option("--pass-pipeline", "-p", help="Lowering pipeline for float graphs (default 'canonicalize,quantize')."),
@@ -289,21 +316,20 @@ def compile_cmd(
     readout: ReadoutOption = Readout.none,
     trust_pickle: TrustPickleOption = False,
 ) -> None:
-    """Lower a graph to integers (quantize) and emit C for a host or a microcontroller."""
+    """Lower a graph to integers (quantize) and emit code or a configuration for a target."""
     with _diagnostics() as texts:
-        from .backends.c import emit
-        from .passes import PassManager, parse_pipeline
         from .passes.manager import PIPELINE_FILE
 
         texts[PIPELINE_FILE] = pass_pipeline
         module = _load(model, dt, discretization, texts, _torch_options(input_shape, time_layout, readout, trust_pickle))
-        already_integer = not any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
-                                  for op in module.walk())
-        if not already_integer:
-            passes = parse_pipeline(pass_pipeline)
-            _set_calibration(passes, calibration)
-            PassManager(passes).run(module)
-        art = emit(module, "host" if target is CTarget.c else target.value, output)
+        _lower_to_integer(module, pass_pipeline, calibration)
+        if target in _BACKEND_DRIVERS:
+            for line in _backend_driver(target).compile_model(module, output, target=target.value):
+                typer.echo(line)
+            return
+        from .backends.c import emit
+
+        art = emit(module, "host" if target is Target.c else target.value, output)
         typer.echo(f"wrote {', '.join(str(p) for p in art.files.values())}")
         typer.echo(f"const data (flash): {art.flash_bytes} bytes; state (RAM): {art.ram_bytes} bytes")
 
@@ -311,24 +337,22 @@ def compile_cmd(
 @app.command("check")
 def check_cmd(
     model: Annotated[Path, typer.Argument(help="The module to check (.mlir, or .nir with --dt).")],
-    target: Annotated[CTarget, typer.Option("--target", help="c: float, integer, host C and Cortex-M4 (QEMU) levels.")] = CTarget.c,
+    target: Annotated[Target, typer.Option("--target", help="c: float, integer, host C and Cortex-M4 (QEMU) levels; neuro-core: float, integer and chip simulator; rtl: float, integer and Verilog simulation.")] = Target.c,
     inputs: Annotated[int, typer.Option("--inputs", help="Number of random time steps to compare.", min=1)] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")] = 0,
     pass_pipeline: Annotated[
         str, typer.Option("--pass-pipeline", "-p", help="Lowering pipeline (default 'canonicalize,quantize').")
     ] = "canonicalize,quantize",
     calibration: CalibrationOption = None,
-    work_dir: Annotated[Path | None, typer.Option("--work-dir", help="Keep the generated C projects here.")] = None,
+    work_dir: Annotated[Path | None, typer.Option("--work-dir", help="Keep the generated projects here.")] = None,
     dt: DtOption = None,
     discretization: DiscOption = None,
 ) -> None:
-    """Run the float and integer interpreters, the host C and the Cortex-M4 build on the same inputs; exit 1 on any integer-level mismatch."""
+    """Run every level of a target on the same inputs (interpreters, generated code, simulators); exit 1 on any integer-level mismatch."""
     with _diagnostics() as texts:
         import tempfile
 
         import numpy as np
-
-        from .backends.c.check import check
 
         texts["<pass-pipeline>"] = pass_pipeline
         module = _load(model, dt, discretization, texts)
@@ -337,9 +361,17 @@ def check_cmd(
             loaded = np.load(calibration)
             cal = dict(loaded) if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
         with tempfile.TemporaryDirectory(prefix="snnc-check-") as tmp:
-            rep = check(module, work_dir or tmp, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal)
-        sys.stdout.write(rep.table())
-        if not rep.ok:
+            wd = work_dir or Path(tmp)
+            if target in _BACKEND_DRIVERS:
+                table, ok = _backend_driver(target).check_model(
+                    module, wd, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal, target=target.value)
+            else:
+                from .backends.c.check import check
+
+                rep = check(module, wd, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal)
+                table, ok = rep.table(), rep.ok
+        sys.stdout.write(table)
+        if not ok:
             raise typer.Exit(EXIT_DIAGNOSTIC)
 
 
