@@ -65,27 +65,37 @@ def _loc(op):
 
 
 def _conv_matrix(op, in_shape, out_shape, weight, groups, stride, pads, dilation) -> np.ndarray:
-    """Dense [out, in] matrix of a (grouped) cross-correlation, zero padding."""
+    """Dense [out, in] matrix of a (grouped) cross-correlation, zero padding (vectorised index arithmetic:
+    ``im2col`` of the input index map gives, per output position and kernel tap, the input element it reads)."""
     from ...interp.spike import im2col
 
     C, H, W = in_shape
     cout, cg, kh, kw = weight.shape
     og = cout // groups
     P = int(np.prod(out_shape[1:]))
+    K = cg * kh * kw
     M = np.zeros((cout * P, C * H * W), dtype=np.int64)
     idx = (np.arange(C * H * W, dtype=np.int64) + 1).reshape(1, C, H, W)
     for g in range(groups):
-        cols, _ = im2col(idx[:, g * cg:(g + 1) * cg], (kh, kw), stride, pads, dilation)  # [1, cg*kh*kw, P]
-        cols = cols[0]
-        wg = weight[g * og:(g + 1) * og].reshape(og, cg * kh * kw)
-        for o in range(og):
-            rows = (g * og + o) * P + np.arange(P)
-            for k in range(cols.shape[0]):
-                src = cols[k]
-                ok = src > 0
-                if wg[o, k] != 0 and ok.any():
-                    np.add.at(M, (rows[ok], src[ok] - 1), wg[o, k])
+        cols, _ = im2col(idx[:, g * cg:(g + 1) * cg], (kh, kw), stride, pads, dilation)  # [1, K, P], 0 = padding
+        cols = np.asarray(cols[0], dtype=np.int64)
+        wg = np.asarray(weight[g * og:(g + 1) * og], dtype=np.int64).reshape(og, K)
+        rows = ((g * og + np.arange(og, dtype=np.int64))[:, None, None] * P
+                + np.arange(P, dtype=np.int64)[None, None, :])  # [og, 1, P]
+        rows = np.broadcast_to(rows, (og, K, P))
+        src = np.broadcast_to(cols[None], (og, K, P))
+        val = np.broadcast_to(wg[:, :, None], (og, K, P))
+        ok = (src > 0) & (val != 0)
+        # distinct taps of one output read distinct inputs (padding excluded), so plain assignment is exact
+        M[rows[ok], src[ok] - 1] = val[ok]
     return M
+
+
+def _int_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Exact integer product; through float64 BLAS when every partial sum stays below 2^53 (then exact)."""
+    if a.size and b.size and int(np.abs(a).max()) * int(np.abs(b).max()) * a.shape[1] < (1 << 53):
+        return (a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
+    return a @ b
 
 
 class _Tracer:
@@ -162,7 +172,10 @@ class _Tracer:
                                  int_tuple(d, "stride"), spatial_padding(d, 2), int_tuple(d, "dilation"))
             else:
                 W = np.asarray(d.get_attr("weight").data, dtype=np.int64)
-            mats = {k: W @ m for k, m in inner.items()}
+            if self.source_of_value(d.operands[0]) is not None:  # inner is the identity: no product needed
+                mats = {k: W for k in inner}
+            else:
+                mats = {k: _int_matmul(W, m) for k, m in inner.items()}
             res = (mats, np.abs(W) @ ib, idirect)
         elif name in LAYOUT_OPS:
             res = self.trace(d.operands[0])
@@ -376,9 +389,6 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
                     "packets": res.packets, "hops": res.hops})
     else:
         rate = 0.1
-        fanout = {}
-        for (sc, _sn, dc, _a) in routes:
-            fanout[sc] = fanout.get(sc, 0)
         syn_per_step = rate * synapses
         packets = rate * len({(r[0], r[1], r[2]) for r in routes})
         hop_sum = rate * sum(abs(positions[r[0]][0] - positions[r[2]][0]) + abs(positions[r[0]][1] - positions[r[2]][1])
