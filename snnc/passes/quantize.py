@@ -122,6 +122,68 @@ def grid_step(w: np.ndarray, qmax: int, tol: float = 1e-6) -> float | None:
     return None
 
 
+def parse_weight_grid(text: str) -> tuple[str, int] | None:
+    """``weight-grid`` option: ``""`` (none), ``uniform:B`` (2 <= B <= 16), ``ternary``, ``binary``.
+
+    Returns (kind, integer weight bits) or None for no declared grid; raises ValueError.
+    """
+    t = text.strip().lower()
+    if not t:
+        return None
+    if t in ("ternary", "binary"):
+        return t, 2
+    if t.startswith("uniform:"):
+        try:
+            b = int(t.split(":", 1)[1])
+        except ValueError:
+            b = 0
+        if 2 <= b <= 16:
+            return "uniform", b
+    raise ValueError(f"weight-grid must be uniform:B (B in 2..16), ternary or binary, got '{text}'")
+
+
+def grid_violation(w: np.ndarray, kind: str, bits: int, per_channel: bool,
+                   tol: float = 1e-6) -> tuple[tuple[int, ...], float, float, float] | None:
+    """Check weights against a declared grid: ``w = q k`` with ``k`` an integer, ``|k| <= 2^(bits-1) - 1``
+    (``uniform``; ``ternary``: k in {-1, 0, 1}; ``binary``: k in {-1, 1}), one step ``q`` per tensor
+    (per output channel with ``per_channel``).  None when on the grid, else the worst off-grid
+    weight: (index in ``w``, value, distance from the grid in steps, the step used), where a row's
+    step is the best candidate ``max|row| / m`` (m = 1..qmax: least worst distance; binary and
+    ternary: m = 1)."""
+    w = np.asarray(w, dtype=np.float64)
+    rows = _channels(w, per_channel)
+    qmax = 1 if kind in ("ternary", "binary") else (1 << (bits - 1)) - 1
+    worst: tuple[int, float, float, float] | None = None  # (flat index, value, distance, q)
+    for i, r in enumerate(rows):
+        top = float(np.abs(r).max(initial=0.0))
+        if top == 0.0:
+            if kind == "binary" and r.size:
+                worst = worst if worst and worst[2] >= 1.0 else (i * r.size, 0.0, 1.0, 0.0)
+            continue
+        if kind != "binary" and grid_step(r, qmax, tol) is not None:
+            continue
+        # the best candidate step: screen on a sample, measure on the whole row
+        m = np.arange(1, min(qmax, GRID_MAX_STEPS) + 1, dtype=np.float64)
+        sample = np.unique(np.abs(r))
+        sample = sample[np.linspace(0, sample.size - 1, min(sample.size, 64)).astype(int)]
+        ratio = sample[None, :] * m[:, None] / top
+        q = top / m[int(np.argmin(np.abs(ratio - np.rint(ratio)).max(axis=1)))]
+        k = r / q
+        dist = np.abs(k - np.rint(k))
+        if kind == "binary":
+            dist = np.abs(np.abs(k) - 1.0)  # nearest of -1, +1
+        bad = dist > tol * np.maximum(1.0, np.abs(k))
+        if not bad.any():
+            continue
+        j = int(np.argmax(np.where(bad, dist, -1.0)))
+        if worst is None or dist[j] > worst[2]:
+            worst = (i * r.size + j if per_channel else j, float(r[j]), float(dist[j]), float(q))
+    if worst is None:
+        return None
+    flat, value, dist, q = worst
+    return tuple(int(x) for x in np.unravel_index(flat, w.shape)), value, dist, q
+
+
 def uniform_scale(
     w: np.ndarray, bits: int, per_channel: bool, in_scale: float = 1.0, *, upscale: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -246,6 +308,49 @@ class _QuantizeOptions(Pass):
     qp_rescale: bool = field(default=False, metadata={"help": "QP-SNN weight rescaling (grid without zero on W/mean|W|)"})
     calibration_file: str = field(default="", metadata={"help": ".npy (one input) or .npz (by input name) calibration data"})
     print_report: bool = field(default=False, metadata={"help": "print the float-vs-integer agreement to stderr"})
+    weight_grid: str = field(default="", metadata={
+        "help": "declare the weights already on a grid (QAT): uniform:B, ternary or binary; checked per layer "
+                "(error naming the layer and its worst off-grid weight), mapped without a second rounding; "
+                "sets weight-bits to B (2 for ternary/binary) unless given"})
+
+    def __post_init__(self) -> None:
+        try:
+            g = parse_weight_grid(self.weight_grid)
+        except ValueError:
+            return  # reported by check_options / at run time
+        if g is not None and self.weight_bits == 8:  # the default: the declared grid sets the width
+            self.weight_bits = g[1]
+
+    def check_options(self) -> str:
+        try:
+            g = parse_weight_grid(self.weight_grid)
+        except ValueError as e:
+            return str(e)
+        if g is None:
+            return ""
+        if self.weight_scheme is not WeightScheme.uniform or self.qp_rescale:
+            return "weight-grid applies to weight-scheme=uniform without qp-rescale"
+        if self.weight_bits < g[1]:
+            return f"weight-grid={self.weight_grid} needs weight-bits >= {g[1]}, got {self.weight_bits}"
+        return ""
+
+    def declared_grid_check(self, op: Operation, w: np.ndarray) -> None:
+        """With ``weight-grid``: raise a diagnostic located at synapse ``op`` if ``w`` is off the grid."""
+        problem = self.check_options()
+        if problem:
+            raise error(f"quantize: {problem}")
+        g = parse_weight_grid(self.weight_grid)
+        if g is None:
+            return
+        bad = grid_violation(w, g[0], g[1], self.per_channel)
+        if bad is not None:
+            idx, value, dist, q = bad
+            name = op.get_attr("name")
+            label = f"{op.op_name} '{name.value}'" if isinstance(name, StringAttr) else op.op_name  # type: ignore[union-attr]
+            scope = "per output channel" if self.per_channel else "per tensor"
+            raise op.emit_error(
+                f"weights of {label} are not on the declared weight-grid={self.weight_grid} ({scope}): worst "
+                f"weight{list(idx)} = {value:.9g} is {dist:.3g} steps off the grid (step {q:.6g})")
 
 
 class Quantize(_QuantizeOptions):
@@ -810,6 +915,7 @@ class _Lowering:
                 gamma = np.where(gamma == 0, 1.0, gamma)
                 sc = ((1 << p.weight_bits) - 1) / gamma
             else:
+                p.declared_grid_check(t.op, w)  # type: ignore[arg-type]
                 sc, _ = uniform_scale(w, p.weight_bits, p.per_channel)  # type: ignore[arg-type]
             S = np.minimum(S, np.broadcast_to(sc * s_in, (n_out,)))
         return S, n_out
@@ -906,6 +1012,10 @@ class _Lowering:
         label = f"{t.op.op_name}@{self._loc(t.op)}"
         # exact: every weight within the grid tolerance of its integer (f32-stored QAT weights)
         on_grid = np.all(np.abs(r - x) <= 1e-6 * np.maximum(1.0, np.abs(x)))
+        if p.weight_grid and not on_grid:  # on the declared grid (checked), but S forces a rounding
+            raise t.op.emit_error(f"weights are on the declared weight-grid={p.weight_grid} but cannot stay exact: "
+                                  "the neuron's accumulator scale is set by other synapse terms of another step "
+                                  "or lowered by membrane-bits")
         (self.p._exact if on_grid else self.p._rounded).append(label)
         return np.clip(r, -qmax, qmax).astype(np.int64)
 
@@ -1105,6 +1215,8 @@ __all__ = [
     "bestformer_binarize",
     "binary_weights",
     "grid_step",
+    "grid_violation",
+    "parse_weight_grid",
     "qp_quantize",
     "qp_rescale",
     "qsnn_binarize",
