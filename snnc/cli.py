@@ -512,6 +512,50 @@ def targets_cmd(
         typer.echo(load_target(name).path.read_text(), nl=False)
 
 
+@app.command("sim")
+def sim_cmd(
+    config: Annotated[Path, typer.Argument(help="A neuro-core configuration directory (from snnc compile --target neuro-core).")],
+    input: Annotated[
+        Path,
+        typer.Option("--input", "-i", help="Inputs: .npy [T, *shape] for a one-input configuration, or .npz keyed by input name."),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write outputs: .npy (one output) or .npz keyed by output name, each [T, *shape]."),
+    ] = None,
+) -> None:
+    """Run a neuro-core configuration on the chip simulator; print spikes, synaptic ops, packets, hops, cycles, energy."""
+    with _diagnostics():
+        import numpy as np
+
+        from .driver import load_inputs, save_outputs, summarize_outputs
+        from .sim import load_config, run_config
+
+        cfg = load_config(config)
+        inputs = load_inputs(input, [str(s["name"]) for s in cfg.get("inputs", [])])
+        T = max((int(v.shape[0]) for v in inputs.values() if getattr(v, "ndim", 0)), default=0)
+        if T >= 64 or (T > 1 and sys.stderr.isatty()):
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("sim", total=T)
+                outs, res = run_config(config, inputs, progress=lambda k: bar.update(task, completed=k))
+        else:
+            outs, res = run_config(config, inputs)
+        spikes = sum(int(np.count_nonzero(s)) for s in res.spikes)
+        e = res.energy_pj
+        typer.echo(f"steps: {res.steps}; cores: {len(res.spikes)}")
+        typer.echo(f"spikes: {spikes}; synaptic ops: {res.synaptic_ops}; neuron updates: {res.neuron_updates}")
+        typer.echo(f"packets: {res.packets}; hops: {res.hops}; cycles: {res.cycles}")
+        typer.echo(f"energy: {'n/a (no energy table in the configuration)' if e is None else f'{e:.1f} pJ'}")
+        if output is None:
+            sys.stdout.write(summarize_outputs(outs))
+        else:
+            save_outputs(output, outs)
+
+
 def main() -> None:
     app()
 

@@ -37,7 +37,7 @@ def compare_sim(integer_module, inputs: dict[str, np.ndarray], out_dir, target="
             t, n = np.argwhere(r != s)[0]
             first = (name, int(t), int(n))
     counters = {"spikes": int(sum(int(np.count_nonzero(s)) for s in res.spikes)), "synaptic_ops": res.synaptic_ops,
-                "packets": res.packets, "hops": res.hops, "neuron_updates": res.neuron_updates,
+                "packets": res.packets, "hops": res.hops, "neuron_updates": res.neuron_updates, "cycles": res.cycles,
                 "energy_pj": float(res.energy_pj or 0.0)}
     return SimCheck(sim, ref, art.report, counters, first)
 
