@@ -4,13 +4,23 @@ Works on a neutral :class:`LayerGraph` (layers with neuron counts and fan-in, we
 :func:`layer_graph_from_module` extracts from graph-level (nn/snn) or spike-level IR, so placement never
 materialises individual synapses: synapse counts are per layer (neurons x fan-in).
 
-Algorithm (deterministic):
+Cost: ``sum over (source piece, destination piece) of traffic x XY hops`` between their cores, where traffic is
+the expected packets per step (source layer firing rate x source piece neurons; one packet per spike per
+destination piece). Algorithm (deterministic: same graph, target and seed give the same placement):
+
 1. split: a piece of layer L holds at most ``min(neurons_per_core, synapse_memory_bits // (fan_in(L) * weight_bits))``
    output neurons; a layer whose single neuron exceeds the core fan-in or synapse memory is a diagnostic naming the
    layer, the resource and the excess, as is a model needing more cores than the mesh has;
-2. initial assignment: pieces in topological (layer, piece) order along a serpentine (boustrophedon) walk of the mesh;
-3. refinement: pairwise swaps of cores (a fixed-seed random sweep, then accepted only when the cost
-   sum(traffic x XY hops) strictly decreases), up to ``sweeps`` passes;
+2. start: min-cut recursive bisection (``networkx`` Kernighan-Lin) of the undirected piece traffic graph onto the
+   smallest near-square rectangle of cores holding all pieces: the rectangle is halved along its longer side, the
+   pieces (padded with weightless "free core" nodes up to the rectangle's size, so KL also decides where free cores
+   go) are bisected by KL from the (layer, piece)-order split with the halves' sizes, and each half recurses;
+3. refinement, both on the whole mesh (pieces may also move into free cores):
+   a. simulated annealing over swaps / moves of a random piece to a core within a shrinking window of its own core
+      (fixed-seed generator, geometric cooling, Metropolis acceptance), keeping the best assignment seen;
+   b. greedy pairwise-swap passes (up to ``sweeps``), a swap kept only when the cost strictly drops.
+   Both keep the best assignment seen, so the refined cost is never above the start's; the result is the
+   cheaper of this and the same refinement applied to a serpentine (boustrophedon) start;
 4. routing: XY (dimension-ordered) routes for every (source piece, destination core) pair; per-link loads.
 """
 
@@ -121,8 +131,8 @@ def _serpentine(rows: int, cols: int) -> np.ndarray:
     return np.array(order, dtype=np.int64)
 
 
-def place(graph: LayerGraph, target, *, sweeps: int = 4, seed: int = 0) -> Placement:
-    """Place ``graph`` on ``target`` (a :class:`snnc.targets.Target` of kind neuro-core)."""
+def _split(graph: LayerGraph, target) -> Placement:
+    """Step 1: the pieces and their traffic; ``core_of`` is row-major (the sequential fill)."""
     core = target["core"]
     rows, cols = target["mesh"]["rows"], target["mesh"]["cols"]
     wbits = core["weight_bits"]
@@ -163,74 +173,277 @@ def place(graph: LayerGraph, target, *, sweeps: int = 4, seed: int = 0) -> Place
             w = float(rate * piece_size[sp])
             for dp in range(first[d], first[d + 1]):
                 traffic[(sp, dp)] = traffic.get((sp, dp), 0.0) + w
-    pm = Placement(rows, cols, np.array(pl, dtype=np.int64), np.array(ps, dtype=np.int64), piece_size,
-                   _serpentine(rows, cols)[:n_pieces].copy(), traffic, lower)
-    _refine(pm, sweeps, seed)
-    return pm
+    return Placement(rows, cols, np.array(pl, dtype=np.int64), np.array(ps, dtype=np.int64), piece_size,
+                     np.arange(n_pieces, dtype=np.int64), traffic, lower)
 
 
-def _refine(pm: Placement, sweeps: int, seed: int) -> None:
-    """Greedy pairwise swaps (pieces with free cores too), fixed-seed order; keeps a swap only if the cost drops."""
-    n = len(pm.core_of)
-    if n < 2 or not pm.traffic:
-        return
-    ncores = pm.rows * pm.cols
-    nbrs: list[list[tuple[int, float]]] = [[] for _ in range(n)]
-    for (s, d), w in pm.traffic.items():
-        if s != d:
-            nbrs[s].append((d, w))
-            nbrs[d].append((s, w))
-    nb_idx = [np.array([j for j, _ in v], dtype=np.int64) for v in nbrs]
-    nb_w = [np.array([w for _, w in v]) for v in nbrs]
-    occupant = np.full(ncores, -1, dtype=np.int64)
-    occupant[pm.core_of] = np.arange(n)
-    rng = np.random.default_rng(seed)
+class _Adjacency:
+    """Undirected piece traffic graph in CSR form (both directions of a pair summed, self traffic dropped)."""
 
-    def local(p: int, core: int) -> float:
-        if len(nb_idx[p]) == 0:
+    def __init__(self, pm: Placement) -> None:
+        n = len(pm.core_of)
+        und: dict[tuple[int, int], float] = {}
+        for (s, d), w in pm.traffic.items():
+            if s != d and w != 0:
+                key = (min(s, d), max(s, d))
+                und[key] = und.get(key, 0.0) + w
+        self.pairs = und
+        if und:
+            a, b = np.array(list(und), dtype=np.int64).T
+            w = np.fromiter(und.values(), float, len(und))
+        else:
+            a = b = np.zeros(0, dtype=np.int64)
+            w = np.zeros(0)
+        src = np.concatenate([a, b])
+        dst = np.concatenate([b, a])
+        ww = np.concatenate([w, w])
+        order = np.lexsort((dst, src))
+        self.indptr = np.searchsorted(src[order], np.arange(n + 1))
+        self.idx = dst[order]
+        self.w = ww[order]
+        self.nbr = [self.idx[self.indptr[p]:self.indptr[p + 1]] for p in range(n)]
+        self.nbw = [self.w[self.indptr[p]:self.indptr[p + 1]] for p in range(n)]
+
+    def cost(self, core_of: np.ndarray, cols: int) -> float:
+        """sum(traffic x hops) over the undirected pairs (equals Placement.cost() but for self traffic, which
+        costs 0 hops)."""
+        if not self.pairs:
             return 0.0
-        return float((nb_w[p] * pm.hops(core, pm.core_of[nb_idx[p]])).sum())
+        a, b = np.array(list(self.pairs), dtype=np.int64).T
+        w = np.fromiter(self.pairs.values(), float, len(self.pairs))
+        ca, cb = core_of[a], core_of[b]
+        return float((w * (np.abs(ca // cols - cb // cols) + np.abs(ca % cols - cb % cols))).sum())
+
+
+def _bisection_start(pm: Placement, adj: _Adjacency) -> np.ndarray:
+    """Step 2: recursive Kernighan-Lin min-cut bisection of the pieces onto a compact rectangle of cores."""
+    import networkx as nx
+    from networkx.algorithms.community import kernighan_lin_bisection
+
+    n = len(pm.core_of)
+    rows, cols = pm.rows, pm.cols
+    best = None
+    for h in range(1, rows + 1):
+        w = min(cols, math.ceil(n / h))
+        if h * w >= n:
+            key = (h * w, abs(h - w), h)
+            if best is None or key < best[0]:
+                best = (key, h, w)
+    _, h0, w0 = best
+    core_of = np.full(n, -1, dtype=np.int64)
+    # work list of (pieces in (layer, piece) order, rectangle); "free core" padding nodes are negative ids
+    stack = [(list(range(n)), (0, 0, h0, w0))]
+    while stack:
+        pieces, (r0, c0, h, w) = stack.pop()
+        if not pieces:
+            continue
+        if h * w == 1:
+            core_of[pieces[0]] = r0 * cols + c0
+            continue
+        if w >= h:
+            ha, wa = h, w // 2
+            rect_a, rect_b = (r0, c0, h, wa), (r0, c0 + wa, h, w - wa)
+        else:
+            ha, wa = h // 2, w
+            rect_a, rect_b = (r0, c0, ha, w), (r0 + ha, c0, h - ha, w)
+        ca = ha * wa
+        nodes = pieces + [-1 - k for k in range(h * w - len(pieces))]
+        part_a, part_b = nodes[:ca], nodes[ca:]
+        members = set(pieces)
+        g = nx.Graph()
+        g.add_nodes_from(nodes)
+        for p in pieces:
+            for q, wt in zip(adj.nbr[p].tolist(), adj.nbw[p].tolist(), strict=True):
+                if q > p and q in members:
+                    g.add_edge(p, q, weight=wt)
+        if g.number_of_edges():
+            s1, s2 = kernighan_lin_bisection(g, (set(part_a), set(part_b)), max_iter=4, weight="weight")
+            sa = s2 if len(s2) == ca else s1  # networkx returns (side 0, side 1) = (initial B, initial A)
+            part_a = [x for x in nodes if x in sa]
+            part_b = [x for x in nodes if x not in sa]
+        stack.append(([p for p in part_b if p >= 0], rect_b))
+        stack.append(([p for p in part_a if p >= 0], rect_a))
+    return core_of
+
+
+def _anneal(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, moves: int, seed: int) -> float:
+    """Step 3a: fixed-seed simulated annealing over piece moves/swaps; leaves the best assignment seen in
+    ``core_of`` and returns its cost."""
+    n = len(core_of)
+    ncores = rows * cols
+    occupant = np.full(ncores, -1, dtype=np.int64)
+    occupant[core_of] = np.arange(n)
+    rng = np.random.default_rng(seed)
+    nbr, nbw = adj.nbr, adj.nbw
+    movable = np.array([p for p in range(n) if len(nbr[p])], dtype=np.int64)
+    cur = adj.cost(core_of, cols)
+    best, best_core = cur, core_of.copy()
+    if len(movable) == 0 or moves <= 0 or cur == 0:
+        return cur
+
+    def local(p: int, c: int) -> float:
+        q = core_of[nbr[p]]
+        return float((nbw[p] * (np.abs(c // cols - q // cols) + np.abs(c % cols - q % cols))).sum())
+
+    def delta(p: int, c: int) -> float:
+        cp = int(core_of[p])
+        q = int(occupant[c])
+        before = local(p, cp) + (local(q, c) if q >= 0 else 0.0)
+        core_of[p] = c
+        if q >= 0:
+            core_of[q] = cp
+        after = local(p, c) + (local(q, cp) if q >= 0 else 0.0)
+        core_of[p] = cp
+        if q >= 0:
+            core_of[q] = c
+        return after - before
+
+    def apply(p: int, c: int) -> None:
+        cp = int(core_of[p])
+        q = int(occupant[c])
+        core_of[p] = c
+        occupant[c] = p
+        occupant[cp] = q
+        if q >= 0:
+            core_of[q] = cp
+
+    ps = movable[rng.integers(0, len(movable), moves)]
+    u = rng.random(moves)
+    offs = rng.random((moves, 2))
+    # initial temperature: the mean |delta| of a sample of window moves; cooled geometrically to 1e-3 of it
+    window0 = max(rows, cols)
+    sample = []
+    for k in range(min(64, moves)):
+        p = int(ps[k])
+        c = _window_core(int(core_of[p]), offs[k], window0, rows, cols)
+        if c != core_of[p]:
+            sample.append(abs(delta(p, c)))
+    t0 = float(np.mean(sample)) if sample and np.mean(sample) > 0 else 1.0
+    alpha = (1e-3) ** (1.0 / moves)
+    temp = t0
+    for k in range(moves):
+        p = int(ps[k])
+        frac = k / moves
+        window = max(1, int(round(window0 * (1.0 - frac))))
+        c = _window_core(int(core_of[p]), offs[k], window, rows, cols)
+        if c != core_of[p]:
+            dlt = delta(p, c)
+            if dlt < 0 or u[k] < math.exp(-dlt / temp):
+                apply(p, c)
+                cur += dlt
+                if cur < best - 1e-9:
+                    best = cur
+                    best_core[:] = core_of
+        temp *= alpha
+    core_of[:] = best_core
+    return adj.cost(core_of, cols)
+
+
+def _window_core(core: int, off: np.ndarray, window: int, rows: int, cols: int) -> int:
+    r, c = divmod(core, cols)
+    r = min(rows - 1, max(0, r - window + int(off[0] * (2 * window + 1))))
+    c = min(cols - 1, max(0, c - window + int(off[1] * (2 * window + 1))))
+    return r * cols + c
+
+
+def _greedy(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, sweeps: int, seed: int) -> None:
+    """Step 3b: greedy pairwise swaps (pieces with free cores too), fixed-seed order; keeps a swap only if the
+    cost strictly drops. Candidates: 8 cores near the piece's weighted neighbour centroid and 8 random ones."""
+    n = len(core_of)
+    ncores = rows * cols
+    nbr, nbw = adj.nbr, adj.nbw
+    occupant = np.full(ncores, -1, dtype=np.int64)
+    occupant[core_of] = np.arange(n)
+    rng = np.random.default_rng(seed + 1)
+
+    def local(p: int, c: int) -> float:
+        q = core_of[nbr[p]]
+        return float((nbw[p] * (np.abs(c // cols - q // cols) + np.abs(c % cols - q % cols))).sum())
 
     for _ in range(sweeps):
         improved = False
         for p in rng.permutation(n):
-            cp = int(pm.core_of[p])
+            if len(nbr[p]) == 0:
+                continue
+            cp = int(core_of[p])
+            q = core_of[nbr[p]]
+            wsum = nbw[p].sum()
+            rc = int(round(float((nbw[p] * (q // cols)).sum() / wsum)))
+            cc = int(round(float((nbw[p] * (q % cols)).sum() / wsum)))
+            cands = [min(rows - 1, max(0, rc + dr)) * cols + min(cols - 1, max(0, cc + dc))
+                     for dr, dc in ((0, 0), (0, 1), (1, 0), (0, -1), (-1, 0), (1, 1), (-1, -1), (1, -1))]
+            cands += rng.choice(ncores, size=min(ncores, 8), replace=False).tolist()
             best, best_gain = None, 1e-9
-            for c in rng.choice(ncores, size=min(ncores, 16), replace=False):
-                c = int(c)
+            for c in dict.fromkeys(cands):
                 if c == cp:
                     continue
-                q = int(occupant[c])
-                before = local(p, cp) + (local(q, c) if q >= 0 else 0.0)
-                pm.core_of[p] = c
-                if q >= 0:
-                    pm.core_of[q] = cp
-                after = local(p, c) + (local(q, cp) if q >= 0 else 0.0)
-                pm.core_of[p] = cp
-                if q >= 0:
-                    pm.core_of[q] = c
+                o = int(occupant[c])
+                before = local(p, cp) + (local(o, c) if o >= 0 else 0.0)
+                core_of[p] = c
+                if o >= 0:
+                    core_of[o] = cp
+                after = local(p, c) + (local(o, cp) if o >= 0 else 0.0)
+                core_of[p] = cp
+                if o >= 0:
+                    core_of[o] = c
                 if before - after > best_gain:
                     best, best_gain = c, before - after
             if best is not None:
-                q = int(occupant[best])
-                pm.core_of[p] = best
+                o = int(occupant[best])
+                core_of[p] = best
                 occupant[best] = p
-                occupant[cp] = q
-                if q >= 0:
-                    pm.core_of[q] = cp
+                occupant[cp] = o
+                if o >= 0:
+                    core_of[o] = cp
                 improved = True
         if not improved:
             break
 
 
-def sequential_placement(graph: LayerGraph, target) -> Placement:
-    """The baseline: the same pieces on cores in plain row-major order, no refinement."""
-    pm = place(graph, target, sweeps=0)
-    pm.core_of = np.arange(len(pm.core_of), dtype=np.int64)
+def refine(pm: Placement, *, sweeps: int = 4, seed: int = 0, anneal_moves: int | None = None) -> Placement:
+    """Step 3 on ``pm`` in place (annealing, then greedy swaps); the cost never rises. Returns ``pm``."""
+    n = len(pm.core_of)
+    if n < 2 or not pm.traffic or sweeps <= 0:
+        return pm
+    adj = _Adjacency(pm)
+    moves = min(100 * n, 60_000) if anneal_moves is None else anneal_moves
+    start = pm.core_of.copy()
+    c0 = adj.cost(start, pm.cols)
+    _anneal(pm.core_of, adj, pm.rows, pm.cols, moves, seed)
+    _greedy(pm.core_of, adj, pm.rows, pm.cols, sweeps, seed)
+    if adj.cost(pm.core_of, pm.cols) > c0:  # cannot happen (both steps keep the best); kept as the guarantee
+        pm.core_of[:] = start
     return pm
 
 
+def place(graph: LayerGraph, target, *, sweeps: int = 4, seed: int = 0, start: str = "auto",
+          anneal_moves: int | None = None) -> Placement:
+    """Place ``graph`` on ``target`` (a :class:`snnc.targets.Target` of kind neuro-core).
 
+    ``start``: ``"bisection"`` (recursive Kernighan-Lin), ``"serpentine"``, or ``"auto"`` (refine both, keep the
+    cheaper; ties go to bisection). ``sweeps`` = 0 skips the refinement."""
+    pm = _split(graph, target)
+    if len(pm.core_of) == 0:
+        return pm
+    adj = _Adjacency(pm)
+    results = []
+    for kind in (("bisection", "serpentine") if start == "auto" else (start,)):
+        if kind == "bisection":
+            core_of = _bisection_start(pm, adj)
+        elif kind == "serpentine":
+            core_of = _serpentine(pm.rows, pm.cols)[:len(pm.core_of)].copy()
+        else:
+            raise ValueError(f"unknown placement start '{kind}'")
+        cand = Placement(pm.rows, pm.cols, pm.piece_layer, pm.piece_start, pm.piece_size, core_of, pm.traffic,
+                         pm.cores_lower_bound)
+        refine(cand, sweeps=sweeps, seed=seed, anneal_moves=anneal_moves)
+        results.append((adj.cost(cand.core_of, pm.cols), len(results), cand))
+    return min(results, key=lambda x: (x[0], x[1]))[2]
+
+
+def sequential_placement(graph: LayerGraph, target) -> Placement:
+    """The baseline: the same pieces on cores in plain row-major order, no refinement."""
+    return _split(graph, target)
 
 
 def layer_graph_from_module(module, rates: dict[str, float] | None = None) -> LayerGraph:
@@ -280,4 +493,6 @@ def layer_graph_from_module(module, rates: dict[str, float] | None = None) -> La
             else:
                 stack.extend(d.operands)
     return LayerGraph(layers, sorted(edges))
-__all__ = ["Layer", "LayerGraph", "Placement", "layer_graph_from_module", "place", "sequential_placement"]
+
+
+__all__ = ["Layer", "LayerGraph", "Placement", "layer_graph_from_module", "place", "refine", "sequential_placement"]
