@@ -86,11 +86,12 @@ class SimResult:
 
 
 def write_config(out_dir, cores, routes, order, *, weight_bits, membrane_bits, accumulator_bits, mesh=(1, None),
-                 positions=None, core_widths=None, extra=None):
+                 positions=None, core_widths=None, extra=None, core_extra=None):
     """Write a configuration directory. ``cores``: list of (weights [A, N], params [6 or 9, N]); ``routes`` [R, 4].
 
     ``positions``: per core (row, col) on the mesh (default: row-major by index); ``core_widths``: per core
-    (membrane_bits, accumulator_bits); ``extra``: more config.json keys (energy, inputs, outputs)."""
+    (membrane_bits, accumulator_bits); ``extra``: more config.json keys (energy, inputs, outputs); ``core_extra``:
+    per core, more keys of its ``cores`` entry (``groups``, ``group_bias``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     cols = mesh[1] or len(cores)
@@ -105,6 +106,8 @@ def write_config(out_dir, cores, routes, order, *, weight_bits, membrane_bits, a
     if core_widths is not None:
         for entry, (nb, ab) in zip(cfg["cores"], core_widths, strict=True):
             entry["membrane_bits"], entry["accumulator_bits"] = int(nb), int(ab)
+    for entry, more in zip(cfg["cores"], core_extra or [{}] * len(cores), strict=True):
+        entry.update(more)
     cfg.update(extra or {})
     (out / "config.json").write_text(json.dumps(cfg, indent=1, sort_keys=True) + "\n")
 

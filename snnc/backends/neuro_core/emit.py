@@ -32,14 +32,23 @@ from ...ir.diagnostics import error
 LAYOUT_OPS = ("nn.flatten", "nn.reshape")
 WHY = {
     "spike.li": "a non-spiking membrane readout (CUBA current compartments are not modelled by the chip)",
-    "spike.requant": "the chip adds synaptic sums to the membrane without a shift",
-    "snn.delay": "synaptic delays are not modelled by the chip",
+    "spike.requant": "the chip shifts a whole dendritic branch (axon group) once, after its synaptic sum; a shift "
+                     "inside a composed synapse has no chip equivalent",
+    "snn.delay": "the chip delays a whole dendritic branch (axon group); a delay inside a composed synapse has "
+                 "no chip equivalent",
+    "nn.constant": "a constant is only mapped as the bias of a dendritic branch (spike.add of a synaptic sum and a "
+                   "constant)",
     "spike.max_pool2d": "max pooling is not a synaptic sum",
     "spike.and": "spike-driven attention needs a multiplier of spike pairs",
     "spike.popcount": "spike-driven attention reductions are not a synapse table",
     "spike.matmul": "spike x spike products are not a fixed synapse table",
     "spike.dequantize": "real-valued outputs need the host",
 }
+#: ops the mapping understands (anything else in the graph is a diagnostic at the op)
+KNOWN_OPS = {"snn.input", "snn.output", "spike.quantize", "spike.lif", "spike.li", "spike.accumulate",
+             "spike.accumulate_dense", "spike.accumulate_conv2d", "spike.sum_pool2d", "spike.add", "spike.requant",
+             "snn.delay", "nn.constant", *LAYOUT_OPS}
+SYNAPSE_OPS = ("spike.accumulate", "spike.accumulate_dense", "spike.accumulate_conv2d")
 
 
 @dataclass
@@ -203,6 +212,172 @@ def _param(op, name, n, default=0):
     return np.broadcast_to(np.asarray(default if v is None else v, dtype=np.int64), op.results[0].type.shape).reshape(n)
 
 
+
+@dataclass
+class _Group:
+    """One dendritic branch (axon group) of a layer: a linear synapse table, then optional requant, bias, delay."""
+    mats: dict[int, np.ndarray]
+    lin_bound: int  # worst |linear sum|
+    sat_op: object  # first op that may saturate inside a composed table, or None
+    direct: bool  # one synapse op straight from its source (keeps the IR's saturation order)
+    acc_ir: int  # IR width of the linear sum
+    op: object = None  # the op defining the linear sum (for locations)
+    delay: int = 0
+    shift: int = 0
+    rounding: str = "none"
+    out_ir: int = 0
+    bias: np.ndarray | None = None
+    chip_acc: int = 0
+    chip_out: int = 0
+
+    def stage_bounds(self) -> tuple[int, int]:
+        """(worst |a| after the linear sum, worst |a| after requant and bias)."""
+        b = min(self.lin_bound, 1 << (self.acc_ir - 1))
+        lin = b
+        if self.rounding != "none":
+            b = b << -self.shift if self.shift < 0 else -(-b // (1 << self.shift)) + 1
+            b = min(b, 1 << (self.out_ir - 1))
+        if self.bias is not None:
+            b = min(b + int(np.abs(self.bias).max(initial=0)), 1 << (self.out_ir - 1))
+        return lin, b
+
+
+def _chip_width(ir_bits: int, worst: int, core: dict, what: str, op) -> int:
+    """The IR width when the core has it (saturation then replicates exactly); else the core's accumulator width
+    when the worst case cannot saturate on either side; else a diagnostic naming the resource and the excess."""
+    cb = int(core["accumulator_bits"])
+    if ir_bits <= cb:
+        return ir_bits
+    if worst <= (1 << (cb - 1)) - 1:
+        return cb
+    need = int(worst).bit_length() + 1
+    raise error(f"neuro-core: {what} may reach {worst} in its {ir_bits}-bit sum, beyond the core's {cb}-bit "
+                f"accumulator (needs {need} bits, excess {need - cb})", _loc(op))
+
+
+def _branch_ops(v, seen=None) -> bool:
+    """Whether the linear input tree of ``v`` has a delay, requant or constant (then it splits into groups)."""
+    seen = set() if seen is None else seen
+    d = v.defining_op()
+    if d is None or id(d) in seen or d.op_name in ("spike.lif", "snn.input", "spike.quantize"):
+        return False
+    seen.add(id(d))
+    if d.op_name in ("snn.delay", "spike.requant", "nn.constant"):
+        return True
+    return any(_branch_ops(o, seen) for o in d.operands)
+
+
+def _constant(v):
+    d = v.defining_op()
+    if d is not None and d.op_name == "nn.constant":
+        return np.asarray(d.get_attr("value").data, dtype=np.int64)
+    return None
+
+
+def _term(tr, v, n: int) -> _Group:
+    from ...dialects import spike as sp
+
+    d = v.defining_op()
+    name = d.op_name if d is not None else ""
+    if name == "snn.delay":
+        gr = _term(tr, d.operands[0], n)
+        gr.delay += int(d.attr("steps"))
+        return gr
+    if name == "spike.requant":
+        gr = _term(tr, d.operands[0], n)
+        if gr.delay or gr.bias is not None or gr.rounding != "none":
+            raise error("neuro-core: a branch is requantized after its delay, bias or another requant; the chip "
+                        "shifts the synaptic sum first", _loc(d))
+        gr.shift, gr.rounding, gr.out_ir = int(d.attr("shift")), str(d.attr("rounding")), sp.width(v.type)
+        return gr
+    if name == "spike.add":
+        cl, cr = _constant(d.operands[0]), _constant(d.operands[1])
+        if (cl is None) != (cr is None):
+            gr = _term(tr, d.operands[1] if cl is not None else d.operands[0], n)
+            if gr.delay or gr.bias is not None:
+                raise error("neuro-core: a branch bias is added after the branch's delay or bias", _loc(d))
+            c = cl if cl is not None else cr
+            gr.bias = np.broadcast_to(c, v.type.shape).reshape(n).astype(np.int64)
+            gr.out_ir = sp.width(v.type)
+            return gr
+    mats, bound, sat_op = tr.trace(v)
+    direct = d is not None and name in SYNAPSE_OPS and tr.source_of_value(d.operands[0]) is not None
+    w = sp.width(v.type)
+    return _Group(mats, int(bound.max(initial=0)), sat_op, direct, w, d, out_ir=w)
+
+
+def _terms(tr, v, n: int, out: list, add_widths: list) -> None:
+    from ...dialects import spike as sp
+
+    d = v.defining_op()
+    if (d is not None and d.op_name == "spike.add" and _constant(d.operands[0]) is None
+            and _constant(d.operands[1]) is None and (_branch_ops(d.operands[0]) or _branch_ops(d.operands[1]))):
+        add_widths.append(sp.width(v.type))
+        _terms(tr, d.operands[0], n, out, add_widths)
+        _terms(tr, d.operands[1], n, out, add_widths)
+    else:
+        out.append(_term(tr, v, n))
+
+
+def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
+    """The axon groups feeding neuron input ``x`` of layer ``li`` and the width they are added in on the chip."""
+    from ...dialects import spike as sp
+
+    n = int(np.prod(x.type.shape))
+    add_widths: list[int] = []
+    groups: list[_Group] = []
+    if _branch_ops(x):
+        _terms(tr, x, n, groups, add_widths)
+    else:
+        groups.append(_term(tr, x, n))
+    total = 0
+    for gr in groups:
+        if gr.sat_op is not None and not gr.direct:
+            raise error(f"neuro-core: '{gr.sat_op.op_name}' may saturate (its worst case exceeds its width) inside a "
+                        "composed synapse; the chip sums it in one accumulator, so the result could differ from the "
+                        "IR's saturation order", _loc(gr.sat_op))
+        if gr.delay == 0:
+            for k in gr.mats:
+                src = tr.sources[k]
+                if src.kind == "layer" and src.layer >= li:
+                    raise error("neuro-core: a layer feeds itself or an earlier layer without a delay",
+                                _loc(tr.layers[li]))
+        lin, fin = gr.stage_bounds()
+        gr.chip_acc = _chip_width(gr.acc_ir, lin, core, f"layer {li}'s synaptic sum", gr.op or lop)
+        gr.chip_out = (_chip_width(gr.out_ir, fin, core, f"layer {li}'s branch after requant/bias", gr.op or lop)
+                       if (gr.rounding != "none" or gr.bias is not None) else gr.chip_acc)
+        total += fin
+    A_ir = sp.width(x.type)
+    if len(groups) == 1:
+        return groups, groups[0].chip_out
+    if len(groups) > 2 and total > (1 << (min(add_widths) - 1)) - 1:
+        raise error(f"neuro-core: {len(groups)} branches of layer {li} may saturate in their sums (worst {total}); "
+                    "the chip adds branches in one order", _loc(lop))
+    return groups, _chip_width(A_ir, total, core, f"layer {li}'s input (sum of {len(groups)} branches)", lop)
+
+
+def _mode(op, attr: str, allowed, li: int) -> str:
+    mode = str(op.attr(attr))
+    if mode not in allowed:
+        raise error(f"neuro-core cannot run {attr.replace('_', ' ')} '{mode}' in layer {li} (the core has "
+                    f"{', '.join(allowed)})", _loc(op))
+    return mode
+
+
+def _neuron_params(op, p: np.ndarray, _s: int, n: int, core: dict, li: int) -> None:
+    """Rows 0 (v_th), 2 (bias), 3 (leak shift), 6-8 (mul leak) of a spike.lif / spike.li."""
+    if op.op_name == "spike.lif":
+        p[0] = _param(op, "v_th", n)
+    p[2] = _param(op, "bias", n)
+    mode = _mode(op, "leak_mode", core["leak_modes"], li)
+    if mode == "shift":
+        p[3] = _param(op, "leak_shift", n)
+    elif mode == "mul":
+        p[6] = 1
+        p[7] = _param(op, "decay", n)
+        p[8] = int(op.attr("frac_bits"))
+
+
 def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarray] | None = None,
          seed: int = 0) -> NeuroCoreArtifact:
     """Write the configuration and ``report.json`` for ``module`` (integer spike IR) into ``out_dir``.
@@ -211,31 +386,54 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     simulated run on them; otherwise from expected activity (every neuron updated each step, 10 % firing)."""
     from ...dialects import spike as sp
     from ...dialects.snn import find_graph
-    from ...ir.types import i1
+    from ...ir.types import i1, si2
     from ...passes.place import Layer, LayerGraph, place
-    from ...sim import write_config
+    from ...sim import DEFAULT_CYCLES, PARAM_ROWS, write_config
     from ...targets import load_target
 
     tgt = load_target(target) if isinstance(target, str) else target
     if tgt.kind != "neuro-core":
         raise error(f"target '{tgt.name}' is not a neuro-core target (kind '{tgt.kind}')")
     core = tgt["core"]
+    wmax = (1 << (core["weight_bits"] - 1)) - 1
     out = Path(out_dir)
     g = find_graph(module)
     tr = _Tracer(tgt)
-    layer_in: list[tuple[dict[int, np.ndarray], np.ndarray, bool]] = []
-    for op in g.body.ops:
+    for op in g.body.ops:  # register every layer first: delayed (recurrent) synapses refer forward
         if op.op_name != "spike.lif":
             continue
-        t = op.results[0].type
-        if t.element != i1:
-            raise error("neuro-core cannot run a ternary (si2) spike.lif: the chip's neurons fire binary spikes "
-                        f"(target ternary = {tgt['core'].get('ternary', False)})", _loc(op))
-        layer_in.append(tr.trace(op.operands[0]))
+        if op.results[0].type.element not in (i1, si2):
+            raise error("neuro-core: spike.lif result must be i1 or si2 spikes", _loc(op))
+        if op.results[0].type.element == si2 and not core.get("ternary", False):
+            raise error(f"neuro-core: target '{tgt.name}' has no ternary neurons (core.ternary = false); this "
+                        "spike.lif fires si2 spikes", _loc(op))
         tr.layer_of[id(op)] = len(tr.layers)
         tr.layers.append(op)
     if not tr.layers:
         raise error("neuro-core: the graph has no spike.lif layer to map")
+    for op in g.body.ops:  # every other op must feed a layer or be a layout op / boundary op the tracer knows
+        if op.op_name not in KNOWN_OPS:
+            why = WHY.get(op.op_name, "the chip has no such operation" if op.op_name.startswith("spike.")
+                          else "a float operation (the chip is integer-only; lower with canonicalize,quantize first)")
+            raise error(f"neuro-core cannot run '{op.op_name}': {why}", _loc(op))
+    layer_in: list[list[_Group]] = []
+    currents: list = []  # per layer: the spike.li current compartment or None
+    combine: list[int] = []  # per layer: the chip width its branches are added in
+    for op in tr.layers:
+        x = op.operands[0]
+        d = x.defining_op()
+        li = None
+        if d is not None and d.op_name == "spike.li":
+            li = d
+            others = [u for u in d.results[0].users if u is not op]
+            if others:
+                raise error("neuro-core: a spike.li that feeds a spike.lif is the neuron's current compartment; its "
+                            f"value cannot also feed '{others[0].op_name}'", _loc(d))
+            x = d.operands[0]
+        currents.append(li)
+        groups, A = _layer_groups(tr, x, core, len(layer_in), op)
+        layer_in.append(groups)
+        combine.append(A)
     # outputs
     out_specs = []
     for o in g.outputs():
@@ -249,60 +447,42 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             raise error(f"neuro-core cannot produce graph output '{o.attr('name')}' from '{nm}': chip outputs are "
                         "the spikes of a LIF layer", _loc(o))
         out_specs.append((str(o.attr("name")), list(o.operands[0].type.shape), tr.layer_of[id(d)]))
-    wmax = (1 << (core["weight_bits"] - 1)) - 1
-    amax_t = (1 << (core["accumulator_bits"] - 1)) - 1
-    layers, widths, params = [], [], []
-    for li, (op, (mats, bound, sat_op)) in enumerate(zip(tr.layers, layer_in, strict=True)):
+    layers, widths, params, core_groups = [], [], [], []
+    for li, (op, groups, cur) in enumerate(zip(tr.layers, layer_in, currents, strict=True)):
         n = int(np.prod(op.results[0].type.shape))
-        d = op.operands[0].defining_op()
-        direct = (d is not None and d.op_name in ("spike.accumulate", "spike.accumulate_dense", "spike.accumulate_conv2d")
-                  and tr.source_of_value(d.operands[0]) is not None)
-        if sat_op is not None and not direct:
-            raise error(f"neuro-core: '{sat_op.op_name}' may saturate (its worst case exceeds its width) inside a "
-                        "composed synapse; the chip sums it in one accumulator, so the result could differ from the "
-                        "IR's saturation order", _loc(sat_op))
-        for m in mats.values():
-            if m.size and int(np.abs(m).max()) > wmax:
-                raise error(f"neuro-core: layer {li} ('spike.lif') has a synaptic weight {int(np.abs(m).max())} "
-                            f"beyond the core's {core['weight_bits']}-bit weights", _loc(op))
+        for gr in groups:
+            for m in gr.mats.values():
+                if m.size and int(np.abs(m).max()) > wmax:
+                    raise error(f"neuro-core: layer {li} ('spike.lif') has a synaptic weight {int(np.abs(m).max())} "
+                                f"beyond the core's {core['weight_bits']}-bit weights (excess "
+                                f"{int(np.abs(m).max()) - wmax})", _loc(op))
         N = int(op.attr("membrane_bits"))
         if N > core["membrane_bits"]:
             raise error(f"neuro-core: layer {li} needs {N}-bit membranes, the core has {core['membrane_bits']} "
                         f"(excess {N - core['membrane_bits']} bits)", _loc(op))
-        A_ir = sp.width(op.operands[0].type)
-        worst = int(bound.max(initial=0))
-        if A_ir <= core["accumulator_bits"] and (direct or worst <= (1 << (A_ir - 1)) - 1):
-            A = A_ir
-        elif worst <= amax_t:
-            A = core["accumulator_bits"]
-        else:
-            raise error(f"neuro-core: layer {li}'s {A_ir}-bit accumulator may reach {worst}, beyond the core's "
-                        f"{core['accumulator_bits']}-bit accumulator", _loc(op))
-        mode = str(op.attr("leak_mode"))
-        if mode not in core["leak_modes"]:
-            raise error(f"neuro-core cannot run leak mode '{mode}' (the core has {', '.join(core['leak_modes'])})", _loc(op))
-        reset = str(op.attr("reset"))
-        if reset not in core["reset_modes"]:
-            raise error(f"neuro-core cannot run reset mode '{reset}'", _loc(op))
-        p = np.zeros((9, n), dtype=np.int64)
-        p[0] = _param(op, "v_th", n)
+        A = combine[li]
+        p = np.zeros((PARAM_ROWS, n), dtype=np.int64)
+        _neuron_params(op, p, 0, n, core, li)
         p[1] = _param(op, "v_reset", n)
-        p[2] = _param(op, "bias", n)
-        if mode == "shift":
-            p[3] = _param(op, "leak_shift", n)
-        elif mode == "mul":
-            p[6] = 1
-            p[7] = _param(op, "decay", n)
-            p[8] = int(op.attr("frac_bits"))
-        p[4] = {"none": 0, "hard": 1, "soft": 2}[reset]
+        p[4] = {"none": 0, "hard": 1, "soft": 2}[_mode(op, "reset", core["reset_modes"], li)]
         p[5] = 1 if op.attr("cmp") == "gt" else 0
+        p[9] = 1 if op.results[0].type.element == si2 else 0
+        if cur is not None:
+            Ni = int(cur.attr("membrane_bits"))
+            if Ni > core["membrane_bits"]:
+                raise error(f"neuro-core: layer {li}'s current compartment needs {Ni} bits, the core has "
+                            f"{core['membrane_bits']} (excess {Ni - core['membrane_bits']} bits)", _loc(cur))
+            q = np.zeros((PARAM_ROWS, n), dtype=np.int64)
+            _neuron_params(cur, q, 0, n, core, li)
+            p[10], p[11], p[12], p[13], p[14], p[15], p[16] = 1, Ni, q[2], q[6], q[3], q[7], q[8]
         params.append(p)
         widths.append((N, A))
-        fan = max((int(np.count_nonzero(np.hstack([m for m in mats.values()]) if mats else 0, axis=1).max(initial=0))
-                   if mats else 0), 1)
+        core_groups.append(groups)
+        allm = [m for gr in groups for m in gr.mats.values()]
+        fan = max((int(np.count_nonzero(np.hstack(allm), axis=1).max(initial=0)) if allm else 0), 1)
         layers.append(Layer(f"spike.lif#{li}", n, fan))
-    edges = sorted({(tr.sources[k].layer, li) for li, (mats, _, _) in enumerate(layer_in) for k in mats
-                    if tr.sources[k].kind == "layer"})
+    edges = sorted({(tr.sources[k].layer, li) for li, groups in enumerate(layer_in) for gr in groups
+                    for k in gr.mats if tr.sources[k].kind == "layer"})
     graph = LayerGraph(layers, edges)
     pm = place(graph, tgt)
     cols = tgt["mesh"]["cols"]
@@ -318,36 +498,54 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             w[s:s + z, 1] = np.arange(z)
         where.append(w)
     cores, routes, in_routes = [], [], {k: [] for k in range(len(tr.inputs))}
+    core_extra: list[dict] = []
+    group_files: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
     synapses = 0
     src_keys = sorted(tr.sources, key=lambda k: (tr.sources[k].kind != "layer", tr.sources[k].layer,
                                                  tr.sources[k].input_index))
     for p in range(n_pieces):
         li = int(pm.piece_layer[p])
         s, z = int(pm.piece_start[p]), int(pm.piece_size[p])
-        mats = layer_in[li][0]
-        blocks, axon = [], 0
-        for k in src_keys:
-            if k not in mats:
-                continue
-            m = mats[k][s:s + z]
-            used = np.nonzero(np.any(m != 0, axis=0))[0]
-            if len(used) == 0:
-                continue
-            blocks.append(m[:, used].T)
-            src = tr.sources[k]
-            for a, j in enumerate(used.tolist()):
-                if src.kind == "layer":
-                    sc, sn = where[src.layer][j]
-                    routes.append((int(sc), int(sn), p, axon + a))
-                else:
-                    in_routes[src.input_index].append((j, p, axon + a))
-            axon += len(used)
+        blocks, axon, axon_group = [], 0, []
+        for gi, gr in enumerate(layer_in[li]):
+            for k in src_keys:
+                if k not in gr.mats:
+                    continue
+                m = gr.mats[k][s:s + z]
+                used = np.nonzero(np.any(m != 0, axis=0))[0]
+                if len(used) == 0:
+                    continue
+                blocks.append(m[:, used].T)
+                axon_group.extend([gi] * len(used))
+                src = tr.sources[k]
+                for a, j in enumerate(used.tolist()):
+                    if src.kind == "layer":
+                        sc, sn = where[src.layer][j]
+                        routes.append((int(sc), int(sn), p, axon + a))
+                    else:
+                        in_routes[src.input_index].append((j, p, axon + a))
+                axon += len(used)
         if axon > core["fan_in"]:
             raise error(f"neuro-core: a piece of layer '{layers[li].name}' needs {axon} input axons, the core has "
                         f"{core['fan_in']} (excess {axon - core['fan_in']})", _loc(tr.layers[li]))
         wt = np.vstack(blocks) if blocks else np.zeros((0, z), dtype=np.int64)
         synapses += int(np.count_nonzero(wt))
         cores.append((wt, params[li][:, s:s + z]))
+        groups = layer_in[li]
+        if len(groups) > 1 or groups[0].delay or groups[0].rounding != "none" or groups[0].bias is not None:
+            entry = {"groups": [{"delay": gr.delay, "acc_bits": gr.chip_acc, "shift": gr.shift,
+                                 "rounding": gr.rounding, "out_bits": gr.chip_out} for gr in groups]}
+            group_files[p] = (np.asarray(axon_group, dtype=np.int64), None)
+            if any(gr.bias is not None for gr in groups):
+                entry["group_bias"] = True
+                gb = np.zeros((len(groups), z), dtype=np.int64)
+                for gi, gr in enumerate(groups):
+                    if gr.bias is not None:
+                        gb[gi] = gr.bias[s:s + z]
+                group_files[p] = (group_files[p][0], gb)
+            core_extra.append(entry)
+        else:
+            core_extra.append({})
     routes.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     positions = [divmod(int(pm.core_of[p]), cols) for p in range(n_pieces)]
     out.mkdir(parents=True, exist_ok=True)
@@ -376,7 +574,12 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
                  membrane_bits=core["membrane_bits"], accumulator_bits=core["accumulator_bits"],
                  mesh=(tgt["mesh"]["rows"], cols), positions=positions, core_widths=[widths[int(pm.piece_layer[p])]
                                                                                      for p in range(n_pieces)],
-                 extra={"energy": energy, "inputs": in_specs, "outputs": o_specs, "target": tgt.name})
+                 extra={"energy": energy, "inputs": in_specs, "outputs": o_specs, "target": tgt.name,
+                        "cycles": dict(DEFAULT_CYCLES)}, core_extra=core_extra)
+    for pc, (ag, gb) in group_files.items():
+        np.save(out / f"core{pc}_axon_group.npy", ag)
+        if gb is not None:
+            np.save(out / f"core{pc}_group_bias.npy", gb)
     rep = pm.report(graph)
     rep["synapses"] = synapses
     rep["routes"] = len(routes)
