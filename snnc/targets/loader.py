@@ -27,7 +27,7 @@ _RESETS = {"hard", "soft", "none"}
 
 _COMMON_TOP = {
     "name": (_STR, None, None, True),
-    "kind": (_STR, None, {"neuro-core", "mcu"}, True),
+    "kind": (_STR, None, {"neuro-core", "mcu", "rtl-core"}, True),
     "description": (_STR, None, None, False),
 }
 _SCHEMAS: dict[str, dict[str, dict[str, tuple]]] = {
@@ -54,6 +54,33 @@ _SCHEMAS: dict[str, dict[str, dict[str, tuple]]] = {
             "neuron_update_pj": (_NUM, 0, None, True),
             "packet_pj": (_NUM, 0, None, True),
             "hop_pj": (_NUM, 0, None, True),
+        },
+    },
+    # the snnc reference Verilog core (snnc/backends/rtl/hdl): mesh and core limits as for a neuro-core
+    # target (the mapping is the neuro-core backend's), plus the RTL's own build parameters
+    "rtl-core": {
+        "mesh": {
+            "rows": (_INT, 1, None, True),
+            "cols": (_INT, 1, None, True),
+            "routing": (_STR, None, {"xy"}, True),
+        },
+        "core": {
+            "neurons": (_INT, 1, None, True),
+            "synapse_memory_bits": (_INT, 1, None, True),
+            "fan_in": (_INT, 1, None, True),
+            "fan_out": (_INT, 1, None, True),
+            "weight_bits": (_INT, 1, None, True),
+            "membrane_bits": (_INT, 2, None, True),
+            "accumulator_bits": (_INT, 2, None, True),
+            "leak_modes": (_LIST, None, _MODES, True),
+            "reset_modes": (_LIST, None, _RESETS, True),
+            "ternary": ((bool,), None, None, False),
+        },
+        "rtl": {
+            "fifo_depth": (_INT, 2, None, True),
+            "par": (_INT, 1, None, True),
+            "max_cores": (_INT, 1, None, True),
+            "graded_input_bits": (_INT, 1, None, True),
         },
     },
     "mcu": {

@@ -11,7 +11,7 @@ NEURO = (Path(__file__).resolve().parents[2] / "snnc" / "targets" / "neuro_core.
 
 
 def test_shipped_targets_load():
-    assert available_targets() == ["cortex-m4", "neuro-core"]
+    assert available_targets() == ["cortex-m4", "neuro-core", "rtl-core"]
     t = load_target("neuro-core")
     assert t.kind == "neuro-core" and t.num_cores == 128 and t["core"]["neurons"] == 1024
     assert load_target("cortex-m4")["mcu"]["ram_bytes"] == 196608

@@ -2,8 +2,10 @@
 
 This is the contract of docs/rtl.md ("Integer semantics"), written once in numpy:
 
-    acc[n] = sat_A(acc[n] +/- w[a][n])      for each input event (a, sign) of the step, in order
+    acc[n] = sat_A(acc[n] +/- m * w[a][n])  for each input event (a, sign, m) of the step, in order
+                                            (m = 1 for a spike; m > 1 a graded event, e.g. a quantized input)
     leak   = 0 if k == 0 else v >> k         (arithmetic shift, floor division by 2**k)
+           | v - ((v * a + 2^(f-1)) >> f)   (mul leak: neurons with leak_mul set, a = decay, f = frac_bits)
     v'     = sat_N(v - leak + acc[n] + bias[n])
     s      = v' >= v_th  (cmp "ge")  |  v' > v_th  (cmp "gt");  ternary neurons: s = -1 if v' <= -v_th
     v      = none: v'  |  hard: v_reset if s else v'  |  soft: sat_N(v' - s * v_th) if s else v'
@@ -56,6 +58,9 @@ class CoreConfig:
     weight_bits: int = 4
     mem_bits: int = 12
     acc_bits: int = 16
+    leak_mul: np.ndarray | bool = False  # per neuron: the multiplicative leak instead of the shift
+    decay: np.ndarray | int = 0  # a of the mul leak, 0..2^frac_bits
+    frac_bits: int = 0  # f of the mul leak (0: the core has no multiplier)
 
     def __post_init__(self):
         w = np.asarray(self.weights, dtype=np.int64)
@@ -80,6 +85,8 @@ class CoreConfig:
         self.reset_mode = _per_neuron(rm, n)
         self.cmp = _per_neuron(cm, n)
         self.ternary = _per_neuron(self.ternary, n, dtype=bool)
+        self.leak_mul = _per_neuron(self.leak_mul, n, dtype=bool)
+        self.decay = _per_neuron(self.decay, n)
         self.validate()
 
     @property
@@ -109,13 +116,20 @@ class CoreConfig:
             raise ValueError("reset_mode must be none (0), hard (1) or soft (2)")
         if not np.isin(self.cmp, [0, 1]).all():
             raise ValueError("cmp must be ge (0) or gt (1)")
+        f = self.frac_bits
+        if f < 0 or (self.leak_mul.any() and f < 1):
+            raise ValueError("a mul leak needs frac_bits >= 1")
+        if self.decay.size and (self.decay.min() < 0 or self.decay.max() > (1 << f)):
+            raise ValueError(f"decay must be in 0..2^frac_bits = {1 << f}")
 
 
 def accumulate(cfg: CoreConfig, events) -> np.ndarray:
-    """acc after applying the events (axon, sign) in the given order; sign 0 adds, 1 subtracts."""
+    """acc after applying the events (axon, sign[, magnitude]) in the given order; sign 0 adds m * w,
+    1 subtracts it; m (default 1) is a graded event's unsigned magnitude."""
     acc = np.zeros(cfg.n_neurons, dtype=np.int64)
-    for axon, sign in events:
-        w = cfg.weights[axon]
+    for e in events:
+        axon, sign = e[0], e[1]
+        w = cfg.weights[axon] * (int(e[2]) if len(e) > 2 else 1)
         acc = sat(acc - w if sign else acc + w, cfg.acc_bits)
     return acc
 
@@ -126,6 +140,9 @@ def neuron_update(cfg: CoreConfig, v: np.ndarray, acc: np.ndarray) -> tuple[np.n
     v = np.asarray(v, dtype=np.int64)
     k = cfg.leak_shift
     leak = np.where(k == 0, 0, v >> k)  # numpy >> on int64 is arithmetic (floor)
+    if cfg.leak_mul.any():
+        f = cfg.frac_bits
+        leak = np.where(cfg.leak_mul, v - ((v * cfg.decay + (1 << (f - 1))) >> f), leak)
     vp = sat(v - leak + acc + cfg.bias, N)
     fire_pos = np.where(cfg.cmp == 1, vp > cfg.v_th, vp >= cfg.v_th)
     fire_neg = cfg.ternary & ~fire_pos & (vp <= -cfg.v_th)
@@ -144,14 +161,15 @@ def _normalize_events(step_events):
     out = []
     for e in step_events:
         if isinstance(e, tuple | list):
-            out.append((int(e[0]), int(e[1]) if len(e) > 1 else 0))
+            out.append((int(e[0]), int(e[1]) if len(e) > 1 else 0, int(e[2]) if len(e) > 2 else 1))
         else:
-            out.append((int(e), 0))
+            out.append((int(e), 0, 1))
     return out
 
 
 def run_core(cfg: CoreConfig, inputs) -> np.ndarray:
-    """inputs: per step, an iterable of axon indices or (axon, sign) pairs. Returns spikes [T, n_neurons] int8.
+    """inputs: per step, an iterable of axon indices or (axon, sign[, magnitude]) tuples.
+    Returns spikes [T, n_neurons] int8.
 
     Events of a step are applied in increasing axon order (the contract)."""
     v = np.zeros(cfg.n_neurons, dtype=np.int64)
@@ -179,9 +197,9 @@ class MeshConfig:
         if not self.cores:
             raise ValueError("a mesh needs at least one core")
         c0 = self.cores[0]
-        dims = (c0.n_axons, c0.n_neurons, c0.weight_bits, c0.mem_bits, c0.acc_bits)
+        dims = (c0.n_axons, c0.n_neurons, c0.weight_bits, c0.mem_bits, c0.acc_bits, c0.frac_bits)
         for c in self.cores:
-            if (c.n_axons, c.n_neurons, c.weight_bits, c.mem_bits, c.acc_bits) != dims:
+            if (c.n_axons, c.n_neurons, c.weight_bits, c.mem_bits, c.acc_bits, c.frac_bits) != dims:
                 raise ValueError("all cores of a mesh must have the same dimensions and widths")
         if self.order is None:
             self.order = list(range(len(self.cores)))
@@ -201,7 +219,7 @@ class MeshConfig:
 
 
 def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
-    """inputs: per step, a list of (core, axon[, sign]) external events, in delivery order.
+    """inputs: per step, a list of (core, axon[, sign[, magnitude]]) external events, in delivery order.
 
     Models the hardware's delivery order exactly: at a core, events left over from the
     previous step (feedback routes to a core that had already run), then external events,
@@ -212,7 +230,7 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
     C = len(mesh.cores)
     pos = {c: i for i, c in enumerate(mesh.order)}
     v = [np.zeros(cfg.n_neurons, dtype=np.int64) for cfg in mesh.cores]
-    pending: list[list[tuple[int, int]]] = [[] for _ in range(C)]
+    pending: list[list[tuple[int, int, int]]] = [[] for _ in range(C)]
     out = []
     for t, step_events in enumerate(inputs):
         events = pending
@@ -220,13 +238,13 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
         for e in step_events:
             c, a = int(e[0]), int(e[1])
             s = int(e[2]) if len(e) > 2 else 0
-            events[c].append((a, s))
+            events[c].append((a, s, int(e[3]) if len(e) > 3 else 1))
         spikes = np.zeros((C, mesh.cores[0].n_neurons), dtype=np.int8)
         for c in mesh.order:
             ev = events[c]
             if strict and any(b[0] <= a[0] for a, b in zip(ev, ev[1:])):
                 raise ValueError(
-                    f"step {t}, core {c}: events are delivered in axon order {[a for a, _ in ev]}, "
+                    f"step {t}, core {c}: events are delivered in axon order {[e[0] for e in ev]}, "
                     "not strictly increasing (the contract's order); renumber the axons or reorder the cores"
                 )
             v[c], s = core_step(mesh.cores[c], v[c], ev)
@@ -234,6 +252,6 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
             for n in np.flatnonzero(s):
                 sign = 1 if s[n] < 0 else 0
                 for d, a in mesh.routes.get((c, int(n)), []):
-                    (events[d] if pos[d] > pos[c] else pending[d]).append((a, sign))
+                    (events[d] if pos[d] > pos[c] else pending[d]).append((a, sign, 1))
         out.append(spikes)
     return np.array(out, dtype=np.int8).reshape(len(out), C, mesh.cores[0].n_neurons)

@@ -110,6 +110,8 @@ def synthesize(
     flow="generic",
     par=1,
     timeout: float = 600,
+    mag_bits=1,
+    frac_bits=0,
 ) -> SynthReport:
     if not have_yosys():
         raise RuntimeError("yosys is not installed")
@@ -122,6 +124,10 @@ def synthesize(
         "FIFO_DEPTH": fifo_depth,
         "PAR": par,
     }
+    if mag_bits != 1:
+        params["MAG_BITS"] = mag_bits
+    if frac_bits:
+        params["FRAC_BITS"] = frac_bits
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
     top = "snnc_lif_core"
     if flow not in FLOWS:

@@ -1,15 +1,18 @@
 // snnc reference LIF core (Verilog-2005).
 //
 // Implements exactly the integer neuron semantics of snnc (docs/rtl.md, "integer semantics"):
-//   acc[n]  = sat_A(acc[n] +/- w[a][n])           for each input event a, in arrival order
+//   acc[n]  = sat_A(acc[n] +/- m * w[a][n])       for each input event (a, sign, m), in arrival order
+//                                                  (m = 1 for a spike; m > 1: a graded event)
 //   leak    = (k == 0) ? 0 : v >>> k               arithmetic shift, k = leak_shift[n]
+//           | v - ((v * a + 2^(f-1)) >>> f)        mul leak (only when FRAC_BITS = f > 0 and the
+//                                                  neuron's mul bit is set; a = decay[n] in 0..2^f)
 //   v'      = sat_N(v - leak + acc[n] + bias[n])
 //   s       = cmp_gt ? v' > v_th : v' >= v_th      (ternary neurons: s = -1 if v' <= -v_th)
 //   v       = reset none: v' | hard: s ? v_reset : v' | soft: s ? sat_N(v' -/+ v_th) : v'
 //
 // Event-driven datapath, PAR synapses per clock (row-parallel: one RAM word holds the
 // weights of PAR consecutive neurons, one accumulator word their PAR accumulators):
-//   input FIFO of {sign, axon} -> weight row read (N_NEURONS/PAR words, sync-read RAM) ->
+//   input FIFO of {sign, magnitude, axon} -> weight row read (N_NEURONS/PAR words, sync-read RAM) ->
 //   PAR saturating accumulates into the acc RAM.  A `step` pulse closes the time step: the
 //   FIFO is drained, then the neuron update runs over the neurons (one per clock, 2-stage
 //   pipeline) and pushes the index of every firing neuron on the output stream.
@@ -21,7 +24,8 @@
 //                [(n%PAR)*WEIGHT_BITS +: WEIGHT_BITS], two's complement.
 //   PARAM_FILE : N_NEURONS words of PB bits, fields from bit 0 upwards:
 //                v_th[MEM_BITS], v_reset[MEM_BITS], bias[MEM_BITS], leak_shift[SB],
-//                reset_mode[2] (0 none, 1 hard, 2 soft, 3 = none), cmp_gt[1], ternary[1].
+//                reset_mode[2] (0 none, 1 hard, 2 soft, 3 = none), cmp_gt[1], ternary[1],
+//                and when FRAC_BITS > 0: mul[1], decay[FRAC_BITS+1] (unsigned).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -33,6 +37,8 @@ module snnc_lif_core #(
     parameter integer ACC_BITS    = 16,
     parameter integer FIFO_DEPTH  = 16,   // power of two, >= 2
     parameter integer PAR         = 1,    // synapses per clock: a power of two dividing N_NEURONS
+    parameter integer MAG_BITS    = 1,    // width of a graded event's unsigned magnitude (1: spikes only, m = 1)
+    parameter integer FRAC_BITS   = 0,    // f of the multiplicative leak (0: no multiplier, shift/no leak only)
     parameter         WEIGHT_FILE = "",
     parameter         PARAM_FILE  = "",
     // derived widths (do not override)
@@ -42,7 +48,7 @@ module snnc_lif_core #(
     parameter integer GB  = (NG > 1) ? $clog2(NG) : 1,
     parameter integer WAB = (N_AXONS * NG > 1) ? $clog2(N_AXONS * NG) : 1,
     parameter integer SB  = $clog2(MEM_BITS),
-    parameter integer PB  = 3 * MEM_BITS + SB + 4
+    parameter integer PB  = 3 * MEM_BITS + SB + 4 + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0)
 ) (
     input  wire                   clk,
     input  wire                   rst,          // synchronous, active high
@@ -51,6 +57,9 @@ module snnc_lif_core #(
     output wire                   in_ready,
     input  wire [AB-1:0]          in_axon,
     input  wire                   in_sign,      // 1: the event subtracts the weight (ternary -1)
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [MAG_BITS-1:0]    in_mag,       // magnitude m: the event adds (or subtracts) m * w (ignored if MAG_BITS = 1)
+    /* verilator lint_on UNUSEDSIGNAL */
     // time step control
     input  wire                   step,         // pulse while idle: no more events for this step
     output wire                   idle,
@@ -69,8 +78,14 @@ module snnc_lif_core #(
     input  wire [PB-1:0]          cfg_p_data
 );
     localparam integer FAB = $clog2(FIFO_DEPTH);
-    localparam integer XB  = ((MEM_BITS > ACC_BITS) ? MEM_BITS : ACC_BITS) + 2;
+    localparam integer XB0 = ((MEM_BITS > ACC_BITS) ? MEM_BITS : ACC_BITS) + 2;
+    localparam integer DW  = MEM_BITS + FRAC_BITS + 2;           // v * a + 2^(f-1) without overflow
+    localparam integer XB  = (FRAC_BITS > 0 && DW > XB0) ? DW : XB0;
     localparam integer LP  = $clog2(PAR);
+    // accumulate width: holds acc +/- m * w without overflow (|m * w| < 2^(WEIGHT_BITS+MAG_BITS-1))
+    localparam integer SW  = ((ACC_BITS > WEIGHT_BITS + MAG_BITS) ? ACC_BITS : WEIGHT_BITS + MAG_BITS) + 1;
+    localparam integer MB  = (MAG_BITS > 1) ? MAG_BITS : 0;
+    localparam integer FW  = AB + MB + 1;   // FIFO entry {sign, magnitude (MAG_BITS > 1 only), axon}
 
     localparam [2:0] S_CLEAR = 3'd0, S_IDLE = 3'd1, S_DRAIN = 3'd2, S_UPDATE = 3'd3, S_FLUSH = 3'd4;
 
@@ -79,7 +94,7 @@ module snnc_lif_core #(
     reg [PB-1:0]          pmem [0:N_NEURONS-1];
     reg [MEM_BITS-1:0]    vmem [0:N_NEURONS-1];
     reg [PAR*ACC_BITS-1:0] amem [0:NG-1];
-    reg [AB:0]            fifo [0:FIFO_DEPTH-1];
+    reg [FW-1:0]          fifo [0:FIFO_DEPTH-1];
 
     generate
         if (WEIGHT_FILE != "") begin : g_wload
@@ -103,11 +118,23 @@ module snnc_lif_core #(
     wire f_full  = (f_wr[FAB-1:0] == f_rd[FAB-1:0]) && (f_wr[FAB] != f_rd[FAB]);
     assign in_ready = !f_full;
     wire f_push = in_valid && !f_full;
-    wire [AB:0] f_head = fifo[f_rd[FAB-1:0]];
-    always @(posedge clk) if (f_push) fifo[f_wr[FAB-1:0]] <= {in_sign, in_axon};
+    wire [FW-1:0] f_head = fifo[f_rd[FAB-1:0]];
+    wire [FW-1:0] f_in;
+    wire [MAG_BITS-1:0] head_mag;
+    generate
+        if (MAG_BITS > 1) begin : g_graded
+            assign f_in = {in_sign, in_mag, in_axon};
+            assign head_mag = f_head[AB +: MAG_BITS];
+        end else begin : g_binary
+            assign f_in = {in_sign, in_axon};
+            assign head_mag = 1'b1;
+        end
+    endgenerate
+    always @(posedge clk) if (f_push) fifo[f_wr[FAB-1:0]] <= f_in;
 
     // ------------------------------------------------------------------ accumulate, stage 0: issue
     reg ev_active, ev_sign;
+    reg [MAG_BITS-1:0] ev_mag;
     reg [GB-1:0] ev_n;        // neuron group of the weight word being read
     reg [WAB-1:0] w_addr;
     wire acc_phase = (state == S_IDLE) || (state == S_DRAIN);
@@ -133,7 +160,8 @@ module snnc_lif_core #(
             end
             if (f_pop) begin
                 ev_active <= 1'b1;
-                ev_sign <= f_head[AB];
+                ev_sign <= f_head[FW-1];
+                ev_mag <= head_mag;
                 ev_n <= 0;
                 w_addr <= row_base;
             end
@@ -142,12 +170,14 @@ module snnc_lif_core #(
 
     // ------------------------------------------------------------------ accumulate, stage 1: add
     reg a1_valid, a1_sign;
+    reg [MAG_BITS-1:0] a1_mag;
     reg [GB-1:0] a1_n;
     reg [PAR*WEIGHT_BITS-1:0] w_q;
     always @(posedge clk) begin
         a1_valid <= ev_active && !rst;
         a1_n <= ev_n;
         a1_sign <= ev_sign;
+        a1_mag <= ev_mag;
         if (ev_active) w_q <= wmem[w_addr];
     end
 
@@ -175,18 +205,20 @@ module snnc_lif_core #(
     wire signed [ACC_BITS-1:0] acc_rd = acc_word[u1_lw * ACC_BITS +: ACC_BITS];
     wire signed [MEM_BITS-1:0] v_old  = vmem[u1_n];
 
-    // PAR saturating accumulates (ACC_BITS + 1 bits, then clamp)
+    // PAR saturating accumulates of m * w (SW bits, then clamp to ACC_BITS)
     wire [PAR*ACC_BITS-1:0] acc_sat;
     genvar gp;
     generate
         for (gp = 0; gp < PAR; gp = gp + 1) begin : g_lane
             wire [WEIGHT_BITS-1:0] wl = w_q[gp*WEIGHT_BITS +: WEIGHT_BITS];
             wire [ACC_BITS-1:0] al = acc_word[gp*ACC_BITS +: ACC_BITS];
-            wire signed [ACC_BITS:0] w_ext = {{(ACC_BITS + 1 - WEIGHT_BITS){wl[WEIGHT_BITS-1]}}, wl};
-            wire signed [ACC_BITS:0] acc_x = {al[ACC_BITS-1], al};
-            wire signed [ACC_BITS:0] acc_sum = a1_sign ? (acc_x - w_ext) : (acc_x + w_ext);
-            wire acc_ovf = (acc_sum[ACC_BITS] != acc_sum[ACC_BITS-1]);
-            assign acc_sat[gp*ACC_BITS +: ACC_BITS] = acc_ovf ? {acc_sum[ACC_BITS], {(ACC_BITS - 1){~acc_sum[ACC_BITS]}}}
+            wire signed [SW-1:0] w_ext = {{(SW - WEIGHT_BITS){wl[WEIGHT_BITS-1]}}, wl};
+            wire signed [SW-1:0] m_ext = {{(SW - MAG_BITS){1'b0}}, a1_mag};
+            wire signed [SW-1:0] w_m = (MAG_BITS == 1) ? w_ext : w_ext * m_ext;
+            wire signed [SW-1:0] acc_x = {{(SW - ACC_BITS){al[ACC_BITS-1]}}, al};
+            wire signed [SW-1:0] acc_sum = a1_sign ? (acc_x - w_m) : (acc_x + w_m);
+            wire acc_ovf = (acc_sum[SW-1:ACC_BITS-1] != {(SW - ACC_BITS + 1){acc_sum[SW-1]}});
+            assign acc_sat[gp*ACC_BITS +: ACC_BITS] = acc_ovf ? {acc_sum[SW-1], {(ACC_BITS - 1){~acc_sum[SW-1]}}}
                                                               : acc_sum[ACC_BITS-1:0];
         end
     endgenerate
@@ -202,8 +234,23 @@ module snnc_lif_core #(
 
     wire signed [MEM_BITS-1:0] v_shr = v_old >>> p_k;
     wire signed [MEM_BITS-1:0] leak  = (p_k == {SB{1'b0}}) ? {MEM_BITS{1'b0}} : v_shr;
-    wire signed [XB-1:0] v_sum = $signed({{(XB - MEM_BITS){v_old[MEM_BITS-1]}}, v_old})
-                               - $signed({{(XB - MEM_BITS){leak[MEM_BITS-1]}}, leak})
+    wire signed [XB-1:0] v_x = {{(XB - MEM_BITS){v_old[MEM_BITS-1]}}, v_old};
+    wire signed [XB-1:0] v_shift = v_x - $signed({{(XB - MEM_BITS){leak[MEM_BITS-1]}}, leak});
+    wire signed [XB-1:0] v_keep;                 // v - leak
+    generate
+        if (FRAC_BITS > 0) begin : g_mul_leak
+            wire          p_mul   = p_q[3*MEM_BITS + SB + 4];
+            wire [FRAC_BITS:0] p_decay = p_q[3*MEM_BITS + SB + 5 +: FRAC_BITS + 1];
+            wire signed [XB-1:0] a_x = {{(XB - FRAC_BITS - 1){1'b0}}, p_decay};
+            localparam [XB-1:0] HALF = 1 << (FRAC_BITS - 1);
+            wire signed [XB-1:0] prod = v_x * a_x + $signed(HALF);
+            wire signed [XB-1:0] v_dec = prod >>> FRAC_BITS;   // v - leak = (v * a + 2^(f-1)) >>> f
+            assign v_keep = p_mul ? v_dec : v_shift;
+        end else begin : g_shift_leak
+            assign v_keep = v_shift;
+        end
+    endgenerate
+    wire signed [XB-1:0] v_sum = v_keep
                                + $signed({{(XB - ACC_BITS){acc_rd[ACC_BITS-1]}}, acc_rd})
                                + $signed({{(XB - MEM_BITS){p_bias[MEM_BITS-1]}}, p_bias});
     wire v_ovf = (v_sum[XB-1:MEM_BITS-1] != {(XB - MEM_BITS + 1){v_sum[XB-1]}});

@@ -1,6 +1,6 @@
 // snnc multi-core top: N_CORES identical snnc_lif_core instances connected through
 // routing tables.  One time step:
-//   1. (idle) external input events {core, axon, sign} are accepted on the in_* stream
+//   1. (idle) external input events {core, axon, sign, magnitude} are accepted on the in_* stream
 //      and pushed into the addressed core's input FIFO;
 //   2. `step` pulse: the cores are stepped one after the other in the order ORDER
 //      (ORDER[8*k +: 8] is the k-th core to run).  While core c runs its update phase,
@@ -28,6 +28,8 @@ module snnc_mesh #(
     parameter integer FIFO_DEPTH  = 16,
     parameter integer FANOUT      = 1,
     parameter integer PAR         = 1,    // synapses per clock in each core (see snnc_lif_core)
+    parameter integer MAG_BITS    = 1,    // external events' magnitude width (graded events; routed spikes: 1)
+    parameter integer FRAC_BITS   = 0,    // multiplicative leak's fractional bits in every core (0: none)
     parameter         CORE_PREFIX = "",
     parameter         ROUTE_FILE  = "",
     parameter [8*N_CORES-1:0] ORDER = identity_order(N_CORES),
@@ -42,6 +44,7 @@ module snnc_mesh #(
     input  wire [CB-1:0] in_core,
     input  wire [AB-1:0] in_axon,
     input  wire          in_sign,
+    input  wire [MAG_BITS-1:0] in_mag,
     input  wire          step,
     output wire          idle,
     output reg           step_done,
@@ -71,6 +74,7 @@ module snnc_mesh #(
     endfunction
     /* verilator lint_on UNUSEDSIGNAL */
 
+    localparam integer PBW = 3 * MEM_BITS + $clog2(MEM_BITS) + 4 + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0);
     localparam integer RE = 1 + CB + AB;                         // route entry width
     localparam integer RN = N_CORES * N_NEURONS * FANOUT;        // route entries
     localparam integer RAB = (RN > 1) ? $clog2(RN) : 1;
@@ -83,6 +87,7 @@ module snnc_mesh #(
     wire [N_CORES*NB-1:0] c_out_neuron;
     wire [AB-1:0] c_in_axon;
     wire c_in_sign;
+    wire [MAG_BITS-1:0] c_in_mag;
 
     genvar gi;
     generate
@@ -92,16 +97,18 @@ module snnc_mesh #(
             snnc_lif_core #(
                 .N_NEURONS(N_NEURONS), .N_AXONS(N_AXONS), .WEIGHT_BITS(WEIGHT_BITS),
                 .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .PAR(PAR),
+                .MAG_BITS(MAG_BITS), .FRAC_BITS(FRAC_BITS),
                 .WEIGHT_FILE({CORE_PREFIX, "w", HI, LO, ".memh"}),
                 .PARAM_FILE({CORE_PREFIX, "p", HI, LO, ".memh"})
             ) u_core (
                 .clk(clk), .rst(rst),
                 .in_valid(c_in_valid[gi]), .in_ready(c_in_ready[gi]), .in_axon(c_in_axon), .in_sign(c_in_sign),
+                .in_mag(c_in_mag),
                 .step(c_step[gi]), .idle(c_idle[gi]), .step_done(c_done[gi]),
                 .out_valid(c_out_valid[gi]), .out_ready(c_out_ready[gi]),
                 .out_neuron(c_out_neuron[gi*NB +: NB]), .out_sign(c_out_sign[gi]),
                 .cfg_w_we(1'b0), .cfg_w_addr({CWAB{1'b0}}), .cfg_w_data({(PAR * WEIGHT_BITS){1'b0}}),
-                .cfg_p_we(1'b0), .cfg_p_addr({NB{1'b0}}), .cfg_p_data({(3 * MEM_BITS + $clog2(MEM_BITS) + 4){1'b0}})
+                .cfg_p_we(1'b0), .cfg_p_addr({NB{1'b0}}), .cfg_p_data({PBW{1'b0}})
             );
         end
     endgenerate
@@ -150,6 +157,8 @@ module snnc_mesh #(
     wire r_take = r_free && c_out_valid[cur];
     assign c_in_axon = ext_phase ? in_axon : rt_axon;
     assign c_in_sign = ext_phase ? in_sign : r_sign;
+    localparam [MAG_BITS-1:0] MAG_ONE = 1;
+    assign c_in_mag = ext_phase ? in_mag : MAG_ONE;
     wire [CB-1:0] dst = ext_phase ? in_core : rt_core;
     wire dst_ready = c_in_ready[dst];
     assign in_ready = ext_phase && dst_ready;

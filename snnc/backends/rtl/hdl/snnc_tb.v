@@ -2,10 +2,11 @@
 //
 // Parameters come from `snnc_params.vh` (written by snnc.backends.rtl.sim), which must
 // define the localparams N_CORES, N_NEURONS, N_AXONS, WEIGHT_BITS, MEM_BITS, ACC_BITS,
-// FIFO_DEPTH, FANOUT, PAR, CORE_PREFIX, ROUTE_FILE, ORDER, IN_FILE, OUT_FILE.
+// FIFO_DEPTH, FANOUT, PAR, MAG_BITS, FRAC_BITS, CORE_PREFIX, ROUTE_FILE, ORDER, IN_FILE, OUT_FILE.
 //
-// IN_FILE (decimal, whitespace separated):  T, then for each step: E, then E triples
-//   "core axon sign" (sign 0: +1 event, 1: -1 event), in delivery order.
+// IN_FILE (decimal, whitespace separated):  T, then for each step: E, then E quadruples
+//   "core axon sign magnitude" (sign 0: +m event, 1: -m event; a spike has magnitude 1),
+//   in delivery order.
 // OUT_FILE: one line per output spike "t core neuron sign", and after each step a line
 //   "S t cycles" with the clock cycles from the first input event of the step to step_done.
 `timescale 1ns / 1ps
@@ -27,6 +28,7 @@ module snnc_tb;
     reg [CB-1:0] in_core = 0;
     reg [AB-1:0] in_axon = 0;
     reg in_sign = 1'b0;
+    reg [MAG_BITS-1:0] in_mag = 0;
     reg step = 1'b0;
     wire in_ready, idle, step_done, out_valid, out_sign;
     wire [CB-1:0] out_core;
@@ -35,10 +37,12 @@ module snnc_tb;
     snnc_mesh #(
         .N_CORES(N_CORES), .N_NEURONS(N_NEURONS), .N_AXONS(N_AXONS), .WEIGHT_BITS(WEIGHT_BITS),
         .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .FANOUT(FANOUT), .PAR(PAR),
+        .MAG_BITS(MAG_BITS), .FRAC_BITS(FRAC_BITS),
         .CORE_PREFIX(CORE_PREFIX), .ROUTE_FILE(ROUTE_FILE), .ORDER(ORDER)
     ) dut (
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_ready(in_ready), .in_core(in_core), .in_axon(in_axon), .in_sign(in_sign),
+        .in_mag(in_mag),
         .step(step), .idle(idle), .step_done(step_done),
         .out_valid(out_valid), .out_ready(1'b1), .out_core(out_core), .out_neuron(out_neuron),
         .out_sign(out_sign)
@@ -49,7 +53,7 @@ module snnc_tb;
     integer cycle = 0;
     always @(posedge clk) cycle <= cycle + 1;
 
-    integer fin, fout, r, n_steps, t, n_ev, e, c_i, a_i, s_i, t0;
+    integer fin, fout, r, n_steps, t, n_ev, e, c_i, a_i, s_i, m_i, t0;
     integer cur_t = 0;
     integer total_cycles = 0;
 
@@ -74,11 +78,12 @@ module snnc_tb;
             cur_t = t;
             t0 = cycle;
             for (e = 0; e < n_ev; e = e + 1) begin
-                r = $fscanf(fin, "%d %d %d", c_i, a_i, s_i);
+                r = $fscanf(fin, "%d %d %d %d", c_i, a_i, s_i, m_i);
                 in_valid = 1'b1;
                 in_core = c_i[CB-1:0];
                 in_axon = a_i[AB-1:0];
                 in_sign = s_i[0];
+                in_mag = m_i[MAG_BITS-1:0];
                 #1;
                 while (!in_ready) begin
                     @(negedge clk);
