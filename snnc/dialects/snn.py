@@ -14,6 +14,8 @@ Spike outputs are ``i1`` (0/1); where a neuron allows ``si2`` (ternary) outputs 
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..ir.attributes import IntegerAttr, StringAttr
 from ..ir.builtin import ModuleOp
 from ..ir.core import Block, Operation, Region
@@ -29,12 +31,14 @@ from ..ir.opdef import (
     SpikeTensor,
     Trait,
 )
-from ..ir.types import TensorType
-from .common import PARAM_ATTR_KINDS, check_param_broadcast, fmt_shape, is_float_param
+from ..ir.types import TensorType, is_float_tensor, is_spike_tensor
+from .common import PARAM_ATTR_KINDS, check_param_broadcast, fmt_shape, is_float_param, param_array
 from .nn import FloatOrSpikeTensor
 
 RESETS = ("hard", "soft", "none")
 COMPARISONS = ("ge", "gt")
+#: Spike functions of the spiking neurons: one spike per step, or a graded spike count.
+SPIKE_FNS = ("single", "multi")
 #: Readouts over time of an ``snn.output``.
 READOUTS = ("none", "sum", "mean", "last")
 
@@ -51,6 +55,10 @@ _SPIKING_ATTRS: tuple[Attr, ...] = (
     _param("v_reset", "membrane value after a hard reset", 0.0),
     Attr("reset", StringAttr, default="hard", choices=RESETS, doc="what a spike does to the membrane"),
     Attr("cmp", StringAttr, default="ge", choices=COMPARISONS, doc="fire when v >= v_th ('ge') or v > v_th ('gt')"),
+    Attr("spike_fn", StringAttr, default="single", choices=SPIKE_FNS,
+         doc="'single': one spike (i1/si2 result); 'multi': a graded spike count (float result, see snn.lif)"),
+    Attr("max_spikes", IntegerAttr, default=None, doc="cap of the multi-spike count (none: unbounded)",
+         check=lambda a: a.value >= 1, check_doc="must be >= 1"),
 )
 
 
@@ -85,6 +93,25 @@ class _Neuron(OpDef):
         for d in type(self).attr_defs():
             if d.kind is PARAM_ATTR_KINDS and self.get_attr(d.name) is not None:
                 check_param_broadcast(self, d.name, x)
+        if any(d.name == "spike_fn" for d in type(self).attr_defs()):
+            self._verify_spike_fn()
+
+    def _verify_spike_fn(self) -> None:
+        """The result type follows ``spike_fn``: spikes (i1/si2) for "single", a float count for "multi"."""
+        rt = self.results[0].type
+        if self.attr("spike_fn") == "single":
+            if not is_spike_tensor(rt):
+                raise self.emit_error(f"result must be a spike tensor (i1 or si2) with spike_fn = \"single\", got {rt}")
+            if self.get_attr("max_spikes") is not None:
+                raise self.emit_error("max_spikes needs spike_fn = \"multi\"")
+            return
+        if not is_float_tensor(rt):
+            raise self.emit_error(f"result of a multi-spike neuron (spike_fn = \"multi\") is the spike count as a float "
+                                  f"tensor, got {rt}")
+        if self.attr("cmp") != "ge":
+            raise self.emit_error("a multi-spike neuron fires n >= 1 spikes exactly when v >= v_th: cmp must be \"ge\"")
+        if not np.all(param_array(self, "v_th", np.float64) > 0):
+            raise self.emit_error("a multi-spike neuron needs v_th > 0 (the count is v / v_th)")
 
 
 # =========================================================================== graph structure
@@ -256,6 +283,18 @@ class LIF(_Neuron):
     ``cmp(-v', v_th)``, else 0; a soft reset subtracts ``s[t] * v_th``, a hard reset sets
     ``v_reset`` where ``s[t] != 0``.
 
+    Multi-spike (``spike_fn = "multi"``, Sinabs' ``MultiSpike`` / ``MaxSpike``): the result is
+    the spike COUNT of the step, a float tensor holding 0, 1, 2, ... (``v' / v_th`` is one IEEE
+    division in the run's float type; ``max_spikes`` absent = no cap)::
+
+        n[t] = min(trunc(v' / v_th), max_spikes)   where v' > 0,   0 elsewhere
+        v[t] = v' - n[t] * v_th                    (reset = "soft", Sinabs' MembraneSubtract)
+               v_reset where n[t] > 0, else v'     (reset = "hard", Sinabs' MembraneReset(0))
+               v'                                  (reset = "none")
+
+    ``n[t] >= 1`` exactly when ``v' >= v_th``: a multi-spike neuron needs ``cmp = "ge"`` and
+    ``v_th > 0``.  Downstream ops consume the count as a float activation (``W n``).
+
     NIR's ``tau dv/dt = (v_leak - v) + r I`` with forward Euler step ``dt`` gives
     ``alpha = 1 - dt/tau``, ``beta = r dt/tau``, ``gamma = v_leak dt/tau``.  SpikingJelly's
     LIF (tau, decay_input) is ``alpha = 1 - 1/tau, beta = 1/tau, gamma = v_reset/tau``; Q-SNN's is
@@ -269,7 +308,7 @@ class LIF(_Neuron):
 
     name = "snn.lif"
     operands = (Operand("input", FloatOrSpikeTensor),)
-    results = (Result("spikes", SpikeTensor),)
+    results = (Result("spikes", FloatOrSpikeTensor, doc="spikes (i1/si2), or the float spike count with spike_fn = \"multi\""),)
     attributes = (
         _param("alpha", "membrane decay (v multiplier)"),
         _param("beta", "input gain", 1.0),
@@ -289,6 +328,10 @@ class IF(_Neuron):
         s[t] = cmp(v', v_th)
         v[t] = reset(v', s[t])        (hard / soft / none, as snn.lif)
 
+    ``spike_fn = "multi"``: the result is the float spike count
+    ``n[t] = min(trunc(v' / v_th), max_spikes)`` where ``v' > 0`` (else 0), and the soft reset
+    subtracts ``n[t] * v_th`` (exactly as snn.lif).
+
     Example::
 
         %1 = "snn.if"(%0) {reset = "soft", v_th = 1.000000e+00 : f32} : (tensor<4xf32>) -> tensor<4xi1>
@@ -296,7 +339,7 @@ class IF(_Neuron):
 
     name = "snn.if"
     operands = (Operand("input", FloatOrSpikeTensor),)
-    results = (Result("spikes", SpikeTensor),)
+    results = (Result("spikes", FloatOrSpikeTensor, doc="spikes, or the float spike count (spike_fn = \"multi\")"),)
     attributes = (
         _param("beta", "input gain", 1.0),
         _param("gamma", "constant drive per step", 0.0),
@@ -317,6 +360,10 @@ class CubaLIF(_Neuron):
         s[t] = cmp(v', v_th)
         v[t] = reset(v', s[t])        (hard / soft / none, as snn.lif; i is not reset)
 
+    ``spike_fn = "multi"``: the result is the float spike count
+    ``n[t] = min(trunc(v' / v_th), max_spikes)`` where ``v' > 0`` (else 0), and the soft reset
+    subtracts ``n[t] * v_th`` (exactly as snn.lif).
+
     Example::
 
         %1 = "snn.cuba_lif"(%0) {alpha = 9.000000e-01 : f32, alpha_syn = 8.000000e-01 : f32}
@@ -325,7 +372,7 @@ class CubaLIF(_Neuron):
 
     name = "snn.cuba_lif"
     operands = (Operand("input", FloatOrSpikeTensor),)
-    results = (Result("spikes", SpikeTensor),)
+    results = (Result("spikes", FloatOrSpikeTensor, doc="spikes, or the float spike count (spike_fn = \"multi\")"),)
     attributes = (
         *_CUBA_PARAMS,
         *_SPIKING_ATTRS,

@@ -27,9 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ...dialects.common import int_tuple
 from ...ir.diagnostics import error
 
 LAYOUT_OPS = ("nn.flatten", "nn.reshape")
+#: ops that become layers of chip neurons: spike.lif, and spike.max_pool2d of binary spikes as a relay layer of
+#: OR neurons (weight 1 from each window element, v_th = 1, hard reset to 0, no leak: fires iff a spike arrives)
+LAYER_OPS = ("spike.lif", "spike.max_pool2d")
 WHY = {
     "spike.li": "a non-spiking membrane readout (CUBA current compartments are not modelled by the chip)",
     "spike.requant": "the chip shifts a whole dendritic branch (axon group) once, after its synaptic sum; a shift "
@@ -38,7 +42,6 @@ WHY = {
                  "no chip equivalent",
     "nn.constant": "a constant is only mapped as the bias of a dendritic branch (spike.add of a synaptic sum and a "
                    "constant)",
-    "spike.max_pool2d": "max pooling is not a synaptic sum",
     "spike.and": "spike-driven attention needs a multiplier of spike pairs",
     "spike.popcount": "spike-driven attention reductions are not a synapse table",
     "spike.matmul": "spike x spike products are not a fixed synapse table",
@@ -47,7 +50,7 @@ WHY = {
 #: ops the mapping understands (anything else in the graph is a diagnostic at the op)
 KNOWN_OPS = {"snn.input", "snn.output", "spike.quantize", "spike.lif", "spike.li", "spike.accumulate",
              "spike.accumulate_dense", "spike.accumulate_conv2d", "spike.sum_pool2d", "spike.add", "spike.requant",
-             "snn.delay", "nn.constant", *LAYOUT_OPS}
+             "snn.delay", "nn.constant", "nn.transpose", "spike.max_pool2d", *LAYOUT_OPS}
 SYNAPSE_OPS = ("spike.accumulate", "spike.accumulate_dense", "spike.accumulate_conv2d")
 
 
@@ -123,9 +126,9 @@ class _Tracer:
         d = v.defining_op()
         if d is None:
             raise error("neuro-core: a block argument cannot feed a synapse")
-        if d.op_name == "spike.lif":
+        if d.op_name in LAYER_OPS:
             if id(d) not in self.layer_of:
-                raise error("neuro-core: spike.lif used before it is defined", _loc(d))
+                raise error(f"neuro-core: {d.op_name} used before it is defined", _loc(d))
             li = self.layer_of[id(d)]
             return self._src(id(d), "layer", int(np.prod(v.type.shape)), 1, layer=li)
         if d.op_name == "snn.input":
@@ -188,6 +191,11 @@ class _Tracer:
             res = (mats, np.abs(W) @ ib, idirect)
         elif name in LAYOUT_OPS:
             res = self.trace(d.operands[0])
+        elif name == "nn.transpose":  # a permutation of elements: rows of the composed tables move
+            mats, ib, isat = self.trace(d.operands[0])
+            shp = tuple(d.operands[0].type.shape)
+            perm = np.transpose(np.arange(int(np.prod(shp))).reshape(shp), int_tuple(d, "perm")).reshape(-1)
+            res = ({k: m[perm] for k, m in mats.items()}, ib[perm], isat)
         elif name == "spike.add":
             a, ab, asat = self.trace(d.operands[0])
             b, bb, bsat = self.trace(d.operands[1])
@@ -356,6 +364,24 @@ def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
     return groups, _chip_width(A_ir, total, core, f"layer {li}'s input (sum of {len(groups)} branches)", lop)
 
 
+def _pool_group(tr, op, li: int) -> _Group:
+    """The synapse table of a max-pool relay layer: weight 1 from each (unpadded) window element."""
+    from ...dialects.common import int_tuple
+    from ...dialects.nn import spatial_padding
+
+    mats, ib, isat = tr.trace(op.operands[0])
+    if isat is not None or int(ib.max(initial=0)) > 1:
+        raise error("neuro-core: spike.max_pool2d is mapped as OR neurons on binary spikes only", _loc(op))
+    C = op.results[0].type.shape[0]
+    kh, kw = int_tuple(op, "kernel_size")
+    W = _conv_matrix(op, tuple(op.operands[0].type.shape), tuple(op.results[0].type.shape),
+                     np.ones((C, 1, kh, kw), dtype=np.int64), C, int_tuple(op, "stride"), spatial_padding(op, 2), (1, 1))
+    direct = tr.source_of_value(op.operands[0]) is not None
+    comp = {k: (W if direct else _int_matmul(W, m)) for k, m in mats.items()}
+    bits = max(int(kh * kw).bit_length() + 1, 2)
+    return _Group(comp, kh * kw, None, True, bits, op, out_ir=bits, chip_acc=bits, chip_out=bits)
+
+
 def _mode(op, attr: str, allowed, li: int) -> str:
     mode = str(op.attr(attr))
     if mode not in allowed:
@@ -400,7 +426,7 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     g = find_graph(module)
     tr = _Tracer(tgt)
     for op in g.body.ops:  # register every layer first: delayed (recurrent) synapses refer forward
-        if op.op_name != "spike.lif":
+        if op.op_name not in LAYER_OPS:
             continue
         if op.results[0].type.element not in (i1, si2):
             raise error("neuro-core: spike.lif result must be i1 or si2 spikes", _loc(op))
@@ -423,6 +449,12 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         x = op.operands[0]
         d = x.defining_op()
         li = None
+        if op.op_name == "spike.max_pool2d":
+            groups = [_pool_group(tr, op, len(layer_in))]
+            currents.append(None)
+            layer_in.append(groups)
+            combine.append(groups[0].chip_acc)
+            continue
         if d is not None and d.op_name == "spike.li":
             li = d
             others = [u for u in d.results[0].users if u is not op]
@@ -442,7 +474,7 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         while d is not None and d.op_name in LAYOUT_OPS:
             v = d.operands[0]
             d = v.defining_op()
-        if d is None or d.op_name != "spike.lif":
+        if d is None or d.op_name not in LAYER_OPS:
             nm = d.op_name if d is not None else "a block argument"
             raise error(f"neuro-core cannot produce graph output '{o.attr('name')}' from '{nm}': chip outputs are "
                         "the spikes of a LIF layer", _loc(o))
@@ -456,6 +488,14 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
                     raise error(f"neuro-core: layer {li} ('spike.lif') has a synaptic weight {int(np.abs(m).max())} "
                                 f"beyond the core's {core['weight_bits']}-bit weights (excess "
                                 f"{int(np.abs(m).max()) - wmax})", _loc(op))
+        if op.op_name == "spike.max_pool2d":  # OR relay neurons
+            A = combine[li]
+            p = np.zeros((PARAM_ROWS, n), dtype=np.int64)
+            p[0], p[4] = 1, 1  # v_th 1 (ge), hard reset to 0, no leak
+            params.append(p)
+            widths.append((A, A))
+            layers.append(Layer(f"spike.max_pool2d#{li}", n, int(np.prod(int_tuple(op, "kernel_size")))))
+            continue
         N = int(op.attr("membrane_bits"))
         if N > core["membrane_bits"]:
             raise error(f"neuro-core: layer {li} needs {N}-bit membranes, the core has {core['membrane_bits']} "
