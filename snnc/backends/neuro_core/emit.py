@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ...dialects.common import int_tuple
-from ...ir.diagnostics import error
+from ...ir.diagnostics import DiagnosticError, error
 
 LAYOUT_OPS = ("nn.flatten", "nn.reshape")
 #: ops that become layers of chip neurons: spike.lif, and spike.max_pool2d of binary spikes as a relay layer of
@@ -524,7 +524,15 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     edges = sorted({(tr.sources[k].layer, li) for li, groups in enumerate(layer_in) for gr in groups
                     for k in gr.mats if tr.sources[k].kind == "layer"})
     graph = LayerGraph(layers, edges)
-    pm = place(graph, tgt)
+    try:
+        pm = place(graph, tgt)
+    except DiagnosticError as exc:  # locate the placement diagnostic at the layer it names
+        import re
+
+        msg = exc.diagnostics[0].message
+        hit = re.search(r"#(\d+)'", msg)
+        where_op = tr.layers[int(hit.group(1))] if hit else tr.layers[0]
+        raise error(f"neuro-core: {msg}", _loc(where_op)) from None
     cols = tgt["mesh"]["cols"]
     # cores in (layer, piece) order: that is the per-step order (topological)
     n_pieces = len(pm.piece_layer)

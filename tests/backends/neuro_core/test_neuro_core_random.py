@@ -184,6 +184,12 @@ def test_model_that_does_not_fit_names_layer_resource_excess(tmp_path):
     own = tmp_path / "tiny.toml"
     own.write_text(desc.replace("rows = 8 ", "rows = 1 ").replace("cols = 16", "cols = 1")
                    .replace("neurons = 1024", "neurons = 1"))
-    with pytest.raises(DiagnosticError, match=r"(?i)cores.*excess|excess.*cores|needs \d+ cores"):
+    with pytest.raises(DiagnosticError, match=r"needs \d+ cores, the target has 1 \(excess \d+\)") as e:
         emit(parse_module(text), str(own), tmp_path / "o")
+    assert e.value.diagnostics[0].location is not None
     assert not (tmp_path / "o").exists()
+    own.write_text(desc.replace("fan_in = 4096", "fan_in = 3"))
+    with pytest.raises(DiagnosticError, match=r"layer 'spike.lif#0' does not fit: fan-in \d+ exceeds the core fan-in 3 "
+                       r"by \d+") as e:
+        emit(parse_module(text), str(own), tmp_path / "o")
+    assert e.value.diagnostics[0].location is not None
