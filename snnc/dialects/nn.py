@@ -743,6 +743,127 @@ class Mean(_Reduce):
     name = "nn.mean"
 
 
+# =========================================================================== spike-driven attention (mask and add)
+
+#: Binary spike tensors (``i1``): the masks of the attention ops.
+BinarySpikeTensor = TypeConstraint(
+    "binary (i1) spike tensor", lambda t: isinstance(t, TensorType) and t.element == i1
+)
+
+
+def _reduced_shape(op: OpDef, x: Sequence[int], axes: Sequence[int], keep: bool) -> list[int]:
+    norm = tuple(_norm_axis(op, a, len(x)) for a in axes) if axes else tuple(range(len(x)))
+    if len(set(norm)) != len(norm):
+        raise op.emit_error(f"axes {fmt_shape(axes)} repeat an axis")
+    return [1 if d in norm else n for d, n in enumerate(x)] if keep else [n for d, n in enumerate(x) if d not in norm]
+
+
+class SpikeAnd(OpDef):
+    """Logical AND of two binary spike tensors, numpy broadcasting: ``result = lhs & rhs``.
+
+    The product of two ``i1`` spike tensors (spike-driven attention's ``Q AND mask``).  The
+    result shape is the broadcast of the operand shapes; its element type is ``i1`` (the
+    AND as spikes) or a float type (the same 0.0/1.0 values, where a consumer needs floats).
+
+    Example::
+
+        %2 = "nn.spike_and"(%0, %1) : (tensor<2x16x4xi1>, tensor<2x1x4xi1>) -> tensor<2x16x4xi1>
+    """
+
+    name = "nn.spike_and"
+    operands = (Operand("lhs", BinarySpikeTensor), Operand("rhs", BinarySpikeTensor))
+    results = (Result("result"),)
+    traits = _PURE
+
+    def verify_(self) -> None:
+        rt = self.results[0].type
+        if not (isinstance(rt, TensorType) and (rt.element == i1 or is_float_tensor(rt))):
+            raise self.emit_error(f"result must be an i1 or float tensor, got {rt}")
+        a, b = _shape(self.operands[0]), _shape(self.operands[1])
+        s = broadcast_shape(a, b)
+        if s is None:
+            raise self.emit_error(f"operand shapes {fmt_shape(a)} and {fmt_shape(b)} do not broadcast")
+        _check_result_shape(self, s)
+
+
+class AndPopcount(OpDef):
+    """Count of coinciding spikes: ``result = sum over axes of (lhs AND rhs)`` (exact integers).
+
+    ``lhs`` and ``rhs`` are ``i1`` spike tensors that broadcast (numpy rules) to a shape ``P``;
+    ``axes`` index ``P`` (negative counts from the end; empty: every axis); ``keepdim`` keeps
+    the reduced axes with size 1.  The result is a float tensor holding the integer counts
+    ``0 .. prod(P[axes])`` (exact in any float type up to 2^24 for f32).  This is
+    ``nn.sum(nn.mul(lhs, rhs))`` of spikes, i.e. SDSA v1's ``sum over tokens of (K AND V)``:
+    one AND per element pair and one +1 per coincidence, no multiplication.
+
+    Example::
+
+        %2 = "nn.and_popcount"(%0, %1) {axes = array<i64: 1>, keepdim = true}
+               : (tensor<2x16x4xi1>, tensor<2x16x4xi1>) -> tensor<2x1x4xf64>
+    """
+
+    name = "nn.and_popcount"
+    operands = (Operand("lhs", BinarySpikeTensor), Operand("rhs", BinarySpikeTensor))
+    results = (Result("result", FloatTensor),)
+    attributes = (
+        Attr("axes", DenseArrayAttr, default=(), doc="axes of the broadcast shape to count over (empty: all)",
+             check=is_i64_array, check_doc="must be array<i64>"),
+        Attr("keepdim", BoolAttr, default=False, doc="keep counted axes with size 1"),
+    )
+    traits = _PURE
+
+    def broadcast_shape(self) -> tuple[int, ...]:
+        a, b = _shape(self.operands[0]), _shape(self.operands[1])
+        s = broadcast_shape(a, b)
+        if s is None:
+            raise self.emit_error(f"operand shapes {fmt_shape(a)} and {fmt_shape(b)} do not broadcast")
+        return tuple(s)
+
+    def reduced_axes(self) -> tuple[int, ...]:
+        p = self.broadcast_shape()
+        axes = int_tuple(self, "axes")
+        if not axes:
+            return tuple(range(len(p)))
+        return tuple(sorted(_norm_axis(self, a, len(p)) for a in axes))
+
+    def verify_(self) -> None:
+        p = self.broadcast_shape()
+        _check_result_shape(self, _reduced_shape(self, p, int_tuple(self, "axes"), bool(self.attr("keepdim"))))
+
+
+class MaskedAccumulate(OpDef):
+    """Matrix product with a binary spike left operand, as selection and addition of rows.
+
+    ``mask`` is ``i1`` ``[..., M, K]``, ``values`` ``[..., K, N]`` (float numbers, or ``i1`` /
+    ``si2`` spikes read as 0/1 and -1/0/+1) with the same leading (batch) dimensions, rank
+    >= 2; the result is the float tensor ``[..., M, N]``::
+
+        result[..., m, n] = sum over k with mask[..., m, k] = 1 of values[..., k, n]
+
+    i.e. ``nn.matmul(mask, values)`` computed without a multiplication: row ``m`` of the result
+    adds the rows of ``values`` that spike ``m`` of the mask selects (one addition per selected
+    element).  With spike ``values`` every term is an AND and the sum a popcount (Meta-SpikeFormer's
+    ``K^T V``); with integer counts it is ``Q (K^T V)``.  In float64 the sums are those of
+    ``nn.matmul`` (exact for integer counts).
+
+    Example::
+
+        %2 = "nn.masked_accumulate"(%0, %1) : (tensor<2x16x4xi1>, tensor<2x4x4xf64>) -> tensor<2x16x4xf64>
+    """
+
+    name = "nn.masked_accumulate"
+    operands = (Operand("mask", BinarySpikeTensor), Operand("values", FloatOrSpikeTensor))
+    results = (Result("result", FloatTensor),)
+    traits = _PURE
+
+    def verify_(self) -> None:
+        _check_float_elements(self)
+        a, b = _shape(self.operands[0]), _shape(self.operands[1])
+        if len(a) < 2 or len(a) != len(b) or a[:-2] != b[:-2] or a[-1] != b[-2]:
+            raise self.emit_error(f"operand shapes {fmt_shape(a)} and {fmt_shape(b)} are not [..., M, K] and [..., K, N]")
+        _check_result_shape(self, (*a[:-1], b[-1]))
+
+
 OPS: tuple[type[OpDef], ...] = (
     Constant,
     Linear,
@@ -764,8 +885,11 @@ OPS: tuple[type[OpDef], ...] = (
     ReLU,
     Sum,
     Mean,
+    SpikeAnd,
+    AndPopcount,
+    MaskedAccumulate,
 )
 
 DIALECT = Dialect("nn", "float tensor math of one time step: synapses, pooling, shape ops", OPS)
 
-__all__ = [c.__name__ for c in OPS] + ["DIALECT", "OPS", "FloatOrSpikeTensor", "spatial_padding", "window_output_size"]
+__all__ = [c.__name__ for c in OPS] + ["DIALECT", "OPS", "BinarySpikeTensor", "FloatOrSpikeTensor", "spatial_padding", "window_output_size"]

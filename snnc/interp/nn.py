@@ -292,4 +292,30 @@ kernel("nn.sum")(_reduce(np.sum))
 kernel("nn.mean")(_reduce(np.mean))
 
 
+# --------------------------------------------------------------------------- spike-driven attention
+
+
+@kernel("nn.spike_and")
+def spike_and(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    rank = len(_rshape(op))
+    y = np.logical_and(_align(inputs[0], rank), _align(inputs[1], rank))
+    return [y.astype(ctx.array_dtype(op.results[0].type), copy=False)]
+
+
+@kernel("nn.and_popcount")
+def and_popcount(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    rank = len(op.broadcast_shape())  # type: ignore[attr-defined]
+    both = np.logical_and(_align(inputs[0], rank), _align(inputs[1], rank))
+    axes = tuple(a + 1 for a in op.reduced_axes())  # type: ignore[attr-defined]
+    y = np.count_nonzero(both, axis=axes, keepdims=bool(op.attr("keepdim")))  # type: ignore[attr-defined]
+    return [np.asarray(y, dtype=ctx.float_dtype).reshape((ctx.batch, *_rshape(op)))]
+
+
+@kernel("nn.masked_accumulate")
+def masked_accumulate(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.ndarray]:
+    # the same sums as nn.matmul (a 0/1 mask selects rows): identical float results
+    y = np.matmul(_f(inputs[0], ctx), _f(inputs[1], ctx))
+    return [y.reshape((ctx.batch, *_rshape(op)))]
+
+
 __all__ = ["conv"]

@@ -4,6 +4,7 @@ Importing this package registers every pass (``Pass.registry``); the pipeline pa
 (:func:`parse_pipeline`) and ``snnc opt --pass-pipeline=...`` look passes up there.
 """
 
+from .attention_mask_add import AttentionMaskAdd
 from .canonicalize import Canonicalize
 from .compose_linear import ComposeLinear
 from .convert_torch_to_snn import ConvertTorchToSnn
@@ -13,6 +14,7 @@ from .quantize import Quantize
 from .spike_driven import SpikeDriven
 
 __all__ = [
+    "AttentionMaskAdd",
     "Canonicalize",
     "ComposeLinear",
     "ConvertTorchToSnn",

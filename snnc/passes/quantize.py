@@ -547,10 +547,12 @@ class _Lowering:
                 self._lower_max_pool(op)
             elif name in ("nn.flatten", "nn.reshape", "nn.transpose"):
                 self._retype_shape_op(op)
-            elif name == "nn.mul":
+            elif name in ("nn.mul", "nn.spike_and"):
                 self._lower_spike_mul(op)
-            elif name == "nn.matmul":
+            elif name in ("nn.matmul", "nn.masked_accumulate"):
                 self._lower_spike_matmul(op)
+            elif name == "nn.and_popcount":
+                self._lower_and_popcount(op)
             elif name == "nn.scale":
                 self._lower_int_scale(op)
             elif name == "nn.mean":
@@ -564,7 +566,8 @@ class _Lowering:
             if op.dialect in ("nn",) and op.op_name not in ("nn.flatten", "nn.reshape", "nn.transpose", "nn.constant"):
                 raise op.emit_error("cannot be lowered by quantize (supported: nn.linear/nn.conv2d feeding a neuron or "
                                     "an output, nn.add/snn.delay between them, nn.sum_pool2d, nn.max_pool2d of i1 spikes, "
-                                    "nn.mul/nn.sum of i1 spikes, nn.flatten, nn.reshape, nn.transpose)")
+                                    "nn.mul/nn.sum of i1 spikes, nn.spike_and, nn.and_popcount, nn.masked_accumulate, "
+                                    "nn.flatten, nn.reshape, nn.transpose)")
             if op.op_name in ("snn.threshold", "snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.integrator"):
                 raise op.emit_error("cannot be lowered by quantize")
 
@@ -694,6 +697,22 @@ class _Lowering:
         attrs = {"axes": op.get_attr("axes"), "keepdim": op.get_attr("keepdim")}
         new = self.insert(op, "spike.popcount", [x], [_int_type(t.shape, bits)],
                           {k: v for k, v in attrs.items() if v is not None})
+        self.scale[new.results[0]] = np.asarray(1.0)
+        op.results[0].replace_all_uses_with(new.results[0])
+        op.erase()
+
+    def _lower_and_popcount(self, op: Operation) -> None:
+        """``nn.and_popcount(a, b)``: ``spike.and`` over the broadcast shape, then ``spike.popcount``
+        (the same integer ops as ``nn.sum(nn.mul(a, b))`` of binary spikes; a count of scale 1)."""
+        a, b = op.operands
+        shape = op.broadcast_shape()  # type: ignore[attr-defined]
+        both = self.insert(op, "spike.and", [a, b], [TensorType(tuple(shape), i1)], {}).results[0]
+        n = int(np.prod([shape[d] for d in op.reduced_axes()], dtype=np.int64))  # type: ignore[attr-defined]
+        bits = next(w for w in (8, 16, 32, 62) if n <= (1 << (w - 1)) - 1)
+        attrs = {k: op.get_attr(k) for k in ("axes", "keepdim") if op.get_attr(k) is not None}
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        new = self.insert(op, "spike.popcount", [both], [_int_type(t.shape, bits)], attrs)
         self.scale[new.results[0]] = np.asarray(1.0)
         op.results[0].replace_all_uses_with(new.results[0])
         op.erase()

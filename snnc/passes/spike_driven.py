@@ -4,21 +4,33 @@ It lists every ``nn.matmul`` and ``nn.mul`` whose two operands are both non-spik
 (neither element type is ``i1``/``si2``) and neither is an ``nn.constant`` (a product with a
 constant is a weight/scale, an AC on spikes or foldable into a threshold), excluding the input
 encoding layer: ops that no spiking value (an ``i1``/``si2`` result) reaches through the graph.
-Findings are kept in ``self.findings`` as ``(op, message)``; the IR is not changed.  With
-``strict=true`` the first finding is raised as an error (``snnc opt`` exits non-zero).
+Findings are kept in ``self.findings`` as ``(op, message)``; the IR is not changed.  Without
+``strict`` each finding is written to stderr as a located warning; with ``strict=true`` they are
+raised as one error (the first finding, the others as notes at their locations), so ``snnc opt``
+exits non-zero.
+
+The mask-and-add ops of ``attention-mask-add`` (``nn.spike_and``, ``nn.and_popcount``,
+``nn.masked_accumulate``) take a binary spike operand by their verifiers and are never findings;
+they are counted in ``self.mask_add_ops``.  Products of spikes left as ``nn.mul``/``nn.matmul``
+are not findings either (a spike operand makes them an AND or a select-and-add), but
+``attention-mask-add`` rewrites them so that the hardware form is explicit.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..ir.builtin import ModuleOp
 from ..ir.core import Operation
+from ..ir.diagnostics import Diagnostic, DiagnosticError
 from ..ir.types import is_spike_tensor
 from .manager import Pass
 
 _PRODUCTS = ("nn.matmul", "nn.mul")
+#: the products without a multiplier made by ``attention-mask-add``
+MASK_ADD_OPS = ("nn.spike_and", "nn.and_popcount", "nn.masked_accumulate")
 
 
 def _spike_reached(module: ModuleOp) -> set[Operation]:
@@ -62,12 +74,20 @@ class SpikeDriven(Pass):
 
     name: ClassVar[str] = "spike-driven"
 
-    strict: bool = field(default=False, metadata={"help": "raise an error on the first finding"})
+    strict: bool = field(default=False, metadata={"help": "fail (non-zero exit) when any product of two non-spike tensors remains"})
     findings: list = field(default_factory=list, init=False, repr=False, compare=False)
+    mask_add_ops: int = field(default=0, init=False, repr=False, compare=False)
 
     def run(self, module: ModuleOp) -> None:
         self.findings = non_spike_products(module)
-        if self.strict and self.findings:
-            op, msg = self.findings[0]
-            more = f" (and {len(self.findings) - 1} more)" if len(self.findings) > 1 else ""
-            raise op.emit_error(msg + more)
+        self.mask_add_ops = sum(op.op_name in MASK_ADD_OPS for op in module.walk())
+        if not self.findings:
+            return
+        n = len(self.findings)
+        diags = [Diagnostic("note" if i else ("error" if self.strict else "warning"),
+                            f"'{op.op_name}' op {msg}" + (f" ({n - 1} more below)" if i == 0 and n > 1 else ""), op.location)
+                 for i, (op, msg) in enumerate(self.findings)]
+        if self.strict:
+            raise DiagnosticError(diags)
+        for d in diags:
+            print(d.render(), file=sys.stderr)

@@ -60,9 +60,12 @@ def every_op_module() -> ModuleOp:
     v_cli = op("snn.cuba_li", [mn], T((10,)), alpha_syn=FloatAttr(0.8, f32), alpha=FloatAttr(0.9, f32))
     v_int = op("snn.integrator", [sm], T((1,)))
     th = op("snn.threshold", [v_li], T((10,), i1), theta=FloatAttr(0.1, f32))
-    for i, (name, v) in enumerate(
-        [("spk", spk), ("if", s_if), ("cuba_lif", s_cl), ("li", v_li), ("cuba_li", v_cli), ("int", v_int), ("th", th)]
-    ):
+    # spike-driven attention (attention-mask-add): AND, AND + popcount, masked accumulation
+    s_and = op("nn.spike_and", [s_if, s_if], T((3, 6), i1))
+    cnt = op("nn.and_popcount", [s_and, s_if], T((1, 6)), axes=_a(0), keepdim=True)
+    op("nn.masked_accumulate", [s_and, op("nn.transpose", [cnt], T((6, 1)), perm=_a(1, 0))], T((3, 1)))
+    outs = [("spk", spk), ("if", s_if), ("cuba_lif", s_cl), ("li", v_li), ("cuba_li", v_cli), ("int", v_int), ("th", th)]
+    for i, (name, v) in enumerate(outs):
         op("snn.output", [v], None, name=name, index=i)
     verify(m)
     return m

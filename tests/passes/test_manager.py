@@ -104,7 +104,7 @@ def test_pipeline_text_round_trips():
 @pytest.mark.parametrize(
     "text, col, message",
     [
-        ("nope", 1, "unknown pass 'nope' (known passes: canonicalize"),
+        ("nope", 1, "unknown pass 'nope' (known passes: attention-mask-add, canonicalize"),
         ("canonicalize,nope{a=1}", 14, "unknown pass 'nope'"),
         ("canonicalize{bogus=1}", 14, "pass 'canonicalize' has no option 'bogus' (its options: max-iterations, fold, dce, fold-limit, fold-bn)"),
         ("canonicalize{fold=maybe}", 19, "bad value for option 'fold' of pass 'canonicalize': expected true or false, got 'maybe'"),
