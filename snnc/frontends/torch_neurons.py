@@ -429,17 +429,22 @@ def _norse_lif_box(m: nn.Module) -> nn.Module:
 
 
 class SinabsNeuron(nn.Module):
-    """Sinabs ``IAF`` / ``LIF`` (``SingleSpike``) on ``torch.ops.snnc.lif`` / ``if_`` / ``cuba_lif``.
+    """Sinabs ``IAF`` / ``LIF`` / ``IAFSqueeze`` / ``LIFSqueeze`` on the ``torch.ops.snnc`` neurons.
 
-    Input and output ``[B, T, ...]`` (batch first, as Sinabs); the state (``v_mem``, ``i_syn``)
-    is kept across calls until :meth:`reset_states`, as Sinabs does.
+    Input and output ``[B, T, ...]`` (batch first, as Sinabs), or ``[B*T, ...]`` for the Squeeze
+    layers (``squeeze = (batch_size, num_timesteps)``, one of them -1, as Sinabs' ``SqueezeMixin``:
+    batch-major); the state (``v_mem``, ``i_syn``) is kept across calls until
+    :meth:`reset_states`, as Sinabs does.
     Sinabs: ``i = alpha_syn*(i + x)`` (with ``tau_syn``), ``v = alpha*v + c*i`` (``c = 1 - alpha``
-    when ``norm_input`` else 1), ``spk = v >= threshold``, then subtract or reset to 0.
+    when ``norm_input`` else 1), then ``SingleSpike`` (``spk = v >= threshold``) or ``MultiSpike`` /
+    ``MaxSpike`` (``spk = min(trunc(v / threshold), max)`` where ``v > 0``: the ``*_multi`` ops),
+    then subtract ``spk * threshold`` or reset to 0.
     """
 
-    def __init__(self, params: NeuronParams) -> None:
+    def __init__(self, params: NeuronParams, squeeze: tuple[int, int] | None = None) -> None:
         super().__init__()
         self.neuron_params = params
+        self.squeeze = squeeze
         self.v_mem: torch.Tensor | None = None
         self.i_syn: torch.Tensor | None = None
 
@@ -448,6 +453,14 @@ class SinabsNeuron(nn.Module):
         self.i_syn = None
 
     def forward(self, input_data: torch.Tensor) -> torch.Tensor:
+        if self.squeeze is not None:
+            if input_data.dim() < 1:
+                raise error(f"Sinabs Squeeze layers take [batch*time, ...], got shape {tuple(input_data.shape)}")
+            out = self._forward(input_data.reshape(*self.squeeze, *input_data.shape[1:]))
+            return out.flatten(0, 1)
+        return self._forward(input_data)
+
+    def _forward(self, input_data: torch.Tensor) -> torch.Tensor:
         if input_data.dim() < 2:
             raise error(f"Sinabs layers take [batch, time, ...], got shape {tuple(input_data.shape)}")
         x_seq = input_data.movedim(1, 0)
@@ -461,15 +474,21 @@ class SinabsNeuron(nn.Module):
 
 
 def _sinabs(m: nn.Module) -> nn.Module:
-    from sinabs.activation import MembraneReset, MembraneSubtract, SingleSpike
+    from sinabs.activation import MaxSpike, MembraneReset, MembraneSubtract, MultiSpike, SingleSpike
 
-    if m.spike_fn is not SingleSpike:
+    multi, max_spikes = False, 0
+    if m.spike_fn is MultiSpike:
+        multi = True
+    elif isinstance(m.spike_fn, MaxSpike):
+        multi = True
+        cap = m.spike_fn.max_num_spikes_per_bin
+        if cap is not None:
+            if int(cap) != cap or cap < 1:
+                _unsupported(m, f"MaxSpike(max_num_spikes_per_bin={cap}): the cap must be an integer >= 1")
+            max_spikes = int(cap)
+    elif m.spike_fn is not SingleSpike:
         name = getattr(m.spike_fn, "__name__", type(m.spike_fn).__name__)
-        _unsupported(
-            m,
-            f"spike_fn={name} can emit several spikes per step (floor(v / threshold)); IR spikes are i1 "
-            "(one per step): build the layer with spike_fn=sinabs.activation.SingleSpike",
-        )
+        _unsupported(m, f"spike_fn={name} (supported: SingleSpike, MultiSpike, MaxSpike)")
     if m.min_v_mem is not None:
         _unsupported(m, "min_v_mem clips the membrane from below, which the IR neurons do not do")
     th = _scalar(m.spike_threshold, "spike_threshold", m)
@@ -496,8 +515,14 @@ def _sinabs(m: nn.Module) -> nn.Module:
     if alpha_syn_t is not None:
         a_s = _scalar(alpha_syn_t.detach(), "alpha_syn", m)
         syn = (a_s, a_s, 0.0)
-    params = NeuronParams(alpha=alpha, beta=beta, gamma=0.0, v_th=th, v_reset=v_reset, reset=reset, cmp="ge", syn=syn)
-    return SinabsNeuron(params)
+    if multi and not th > 0:
+        _unsupported(m, f"MultiSpike with spike_threshold {th}: the spike count v / threshold needs a threshold > 0")
+    params = NeuronParams(alpha=alpha, beta=beta, gamma=0.0, v_th=th, v_reset=v_reset, reset=reset, cmp="ge", syn=syn,
+                          multi=multi, max_spikes=max_spikes)
+    squeeze = None
+    if hasattr(m, "squeeze_forward"):  # IAFSqueeze / LIFSqueeze: [B*T, ...] batch-major
+        squeeze = (int(m.batch_size), int(m.num_timesteps))
+    return SinabsNeuron(params, squeeze)
 
 
 # --------------------------------------------------------------------------- dispatch
@@ -520,6 +545,8 @@ _RULES = (
     _Rule("norse.torch", "LIFBoxCell", _norse_lif_box),
     _Rule("sinabs.layers", "IAF", _sinabs),
     _Rule("sinabs.layers", "LIF", _sinabs),
+    _Rule("sinabs.layers", "IAFSqueeze", _sinabs),
+    _Rule("sinabs.layers", "LIFSqueeze", _sinabs),
 )
 
 # Base classes of each library's neurons: an instance of one that no rule matches is rejected.

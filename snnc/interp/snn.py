@@ -43,7 +43,15 @@ def _x(inputs: list[np.ndarray], ctx: RunContext) -> np.ndarray:
 
 
 def fire(op: Operation, v: np.ndarray, v_th: np.ndarray, ctx: RunContext) -> np.ndarray:
-    """Spikes of membrane ``v``: bool for ``i1`` results, int8 -1/0/+1 for ``si2``."""
+    """Spikes of membrane ``v``: bool for ``i1`` results, int8 -1/0/+1 for ``si2``; for a
+    multi-spike neuron (``spike_fn = "multi"``) the count ``min(trunc(v / v_th), max_spikes)``
+    where ``v > 0`` (else 0) in ``v``'s float dtype."""
+    if op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi":  # type: ignore[attr-defined]
+        n = np.where(v > 0, np.trunc(v / v_th), v.dtype.type(0))
+        cap = op.attr("max_spikes")  # type: ignore[attr-defined]
+        if cap is not None:
+            n = np.minimum(n, v.dtype.type(cap))
+        return n.astype(v.dtype, copy=False)
     strict = op.attr("cmp") == "gt"  # type: ignore[attr-defined]
     cmp = np.greater if strict else np.greater_equal
     pos = cmp(v, v_th)
@@ -59,7 +67,7 @@ def reset(op: Operation, v: np.ndarray, s: np.ndarray, p: dict[str, np.ndarray])
     if mode == "none":
         return v
     if mode == "soft":
-        return v - s.astype(v.dtype) * p["v_th"]
+        return v - s.astype(v.dtype) * p["v_th"]  # s: 0/1, -1/0/+1 or the multi-spike count
     fired = s != 0
     return np.where(fired, p["v_reset"].astype(v.dtype), v)
 

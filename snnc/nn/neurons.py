@@ -13,7 +13,10 @@ until the input's per-step shape changes.  While ``torch.export`` traces, the st
 neither read nor written: an exported program always starts from ``v_init``.
 
 Spikes are 0/1 in the input dtype; gradients flow through the surrogate of
-:mod:`snnc.nn.surrogate` (``atan`` by default).
+:mod:`snnc.nn.surrogate` (``atan`` by default).  ``LIF``, ``IF`` and ``CubaLIF`` take
+``spike_fn="multi"`` (and ``max_spikes``) for the multi-spike neuron (IR ``spike_fn = "multi"``):
+the output is the spike count ``min(trunc(v / v_th), max_spikes)`` where ``v > 0``, and the soft
+reset subtracts ``count * v_th`` (:mod:`snnc.nn.ops`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,18 @@ def _ir_reset(reset: str) -> str:
     if reset not in ops.RESETS:
         raise error(f"unknown reset '{reset}': expected one of {', '.join(ops.RESETS)}")
     return reset
+
+
+SPIKE_FNS = ("single", "multi")
+
+
+def _spike_fn(spike_fn: str, max_spikes: int | None) -> tuple[bool, int]:
+    """``(multi, max_spikes)`` of the ``spike_fn`` / ``max_spikes`` arguments (0: no cap)."""
+    if spike_fn not in SPIKE_FNS:
+        raise error(f"spike_fn must be 'single' or 'multi', got '{spike_fn}'")
+    if max_spikes is not None and (spike_fn != "multi" or int(max_spikes) < 1):
+        raise error(f"max_spikes (got {max_spikes}) needs spike_fn='multi' and must be >= 1")
+    return spike_fn == "multi", 0 if max_spikes is None else int(max_spikes)
 
 
 class _Neuron(nn.Module):
@@ -86,6 +101,8 @@ class _Neuron(nn.Module):
         ]
         if p.syn is not None:
             fields = [f"alpha_syn={p.syn[0]}", f"beta_syn={p.syn[1]}", f"gamma_syn={p.syn[2]}", *fields]
+        if p.multi:
+            fields.append("spike_fn=multi" + (f", max_spikes={p.max_spikes}" if p.max_spikes else ""))
         return ", ".join([*fields, f"step_mode={self.step_mode}", f"surrogate={self.surrogate}"])
 
 
@@ -106,18 +123,21 @@ class LIF(_Neuron):
         step_mode: str = "m",
         surrogate: str = "atan",
         surrogate_alpha: float | None = None,
+        spike_fn: str = "single",
+        max_spikes: int | None = None,
     ) -> None:
         super().__init__(step_mode, surrogate, surrogate_alpha)
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.v_th, self.v_reset, self.v_init = float(v_th), float(v_reset), float(v_init)
         self.reset_mode, self.cmp = _ir_reset(reset), cmp
+        self.multi, self.max_spikes = _spike_fn(spike_fn, max_spikes)
         self.params.check()
 
     @property
     def params(self) -> NeuronParams:
         return NeuronParams(
             self.alpha, self.beta, self.gamma, self.v_th, self.v_reset, self.reset_mode, self.cmp, self.v_init,
-            None, False, self.surrogate, self.surrogate_alpha,
+            None, False, self.surrogate, self.surrogate_alpha, self.multi, self.max_spikes,
         )  # fmt: skip
 
     @classmethod
@@ -196,12 +216,15 @@ class CubaLIF(_Neuron):
         step_mode: str = "m",
         surrogate: str = "atan",
         surrogate_alpha: float | None = None,
+        spike_fn: str = "single",
+        max_spikes: int | None = None,
     ) -> None:
         super().__init__(step_mode, surrogate, surrogate_alpha)
         self.alpha_syn, self.beta_syn, self.gamma_syn = float(alpha_syn), float(beta_syn), float(gamma_syn)
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.v_th, self.v_reset, self.v_init = float(v_th), float(v_reset), float(v_init)
         self.reset_mode, self.cmp = _ir_reset(reset), cmp
+        self.multi, self.max_spikes = _spike_fn(spike_fn, max_spikes)
         self.params.check()
 
     @property
@@ -209,6 +232,7 @@ class CubaLIF(_Neuron):
         return NeuronParams(
             self.alpha, self.beta, self.gamma, self.v_th, self.v_reset, self.reset_mode, self.cmp, self.v_init,
             (self.alpha_syn, self.beta_syn, self.gamma_syn), False, self.surrogate, self.surrogate_alpha,
+            self.multi, self.max_spikes,
         )  # fmt: skip
 
 

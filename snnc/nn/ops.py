@@ -25,6 +25,14 @@ applied at step ``t`` (``p[t-1] = cmp(v[t-1], v_th)``, ``v`` = pre-reset membran
   gets ``-v_th * snn.delay(s)`` added through an ``snn.li{alpha, beta = 1}`` (for lif with
   ``beta = 1``: subtract ``v_th * delay(s)`` from the input).
 
+``*_multi`` ops (``lif_multi``, ``if_multi``, ``cuba_lif_multi`` and their ``_step`` forms) are
+the multi-spike neurons (IR ``spike_fn = "multi"``, Sinabs' ``MultiSpike`` / ``MaxSpike``): the
+output is the spike COUNT ``n[t] = min(trunc(h[t] / v_th), max_spikes)`` where ``h[t] > 0``, else
+0 (``max_spikes = 0``: no cap; ``h / v_th`` one IEEE division in ``x``'s dtype), returned as a
+float in ``x``'s dtype; the soft reset is ``v[t] = h - n*v_th``, the hard one ``v_reset`` where
+``n > 0``.  ``cmp`` is ``"ge"`` (``n >= 1`` exactly when ``h >= v_th``), ``v_th > 0``.  Backward:
+the surrogate of the single-spike step (straight-through for the count above 1).
+
 ``ternary_lif`` emits ``+1`` where ``h >= v_th``, ``-1`` where ``h <= -v_th`` (``v_th > 0``),
 ``0`` otherwise; soft reset ``v = h - s*v_th`` (moves the membrane towards 0 by ``v_th``),
 hard reset ``v = v_reset`` where ``s != 0``.
@@ -37,7 +45,7 @@ whole sequence: the kernel is re-run under autograd with the surrogate step.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -64,11 +72,25 @@ class NeuronParams:
     ternary: bool = False
     surrogate: str = "atan"
     surrogate_alpha: float = 2.0
+    #: multi-spike neuron (a spike count per step) and its cap (0: none)
+    multi: bool = False
+    max_spikes: int = 0
 
     def check(self) -> None:
-        allowed = RESETS if self.ternary else RESETS + SNNTORCH_RESETS
+        allowed = RESETS if self.ternary or self.multi else RESETS + SNNTORCH_RESETS
         if self.reset not in allowed:
             raise error(f"unknown reset '{self.reset}': expected one of {', '.join(allowed)}")
+        if self.multi:
+            if self.ternary:
+                raise error("a neuron cannot be both ternary and multi-spike")
+            if self.cmp != "ge":
+                raise error(f"a multi-spike neuron fires n >= 1 spikes exactly when v >= v_th: cmp must be 'ge', got '{self.cmp}'")
+            if not self.v_th > 0:
+                raise error(f"a multi-spike neuron needs v_th > 0 (the count is v / v_th), got {self.v_th}")
+            if self.max_spikes < 0:
+                raise error(f"max_spikes must be >= 1 (or 0: no cap), got {self.max_spikes}")
+        elif self.max_spikes:
+            raise error("max_spikes needs a multi-spike neuron")
         check_cmp(self.cmp)
         check_surrogate(self.surrogate)
         if self.ternary and not self.v_th > 0:
@@ -101,6 +123,15 @@ def scan(
             return ternary(h, p.v_th, p.surrogate, sa)
         return heaviside(h - p.v_th, p.cmp, p.surrogate, sa)
 
+    def count(h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Multi-spike: ``(n, q)``, ``n`` the count, ``q = (n > 0)`` (both carry the step's surrogate)."""
+        q = fire(h)
+        hd = h.detach()
+        n = torch.where(hd > 0, torch.trunc(hd / p.v_th), torch.zeros_like(hd))
+        if p.max_spikes:
+            n = torch.clamp(n, max=float(p.max_spikes))
+        return q + (n - q.detach()), q  # forward: exactly n (small integers); backward: q's surrogate
+
     v = torch.full_like(x_seq[0], p.v_init) if v0 is None else v0.to(x_seq.dtype)
     i = None
     if p.syn is not None:
@@ -119,9 +150,12 @@ def scan(
         h = (p.alpha * v + p.beta * u) + p.gamma
         if p.reset == "soft_delayed":
             h = h - p.v_th * fire(v)
-        s = fire(h)
+        if p.multi:
+            s, q = count(h)
+        else:
+            s = q = fire(h)
         if p.reset == "hard":
-            m = s.abs() if p.ternary else s
+            m = s.abs() if p.ternary else q
             v = m * p.v_reset + (1.0 - m) * h
         elif p.reset == "soft":
             v = h - s * p.v_th
@@ -164,10 +198,25 @@ def _ternary_params(alpha, beta, gamma, v_th, v_reset, v_init, reset, surrogate,
     return NeuronParams(alpha, beta, gamma, v_th, v_reset, reset, "ge", v_init, None, True, surrogate, surrogate_alpha)
 
 
+def _multi(params: Callable[..., NeuronParams]) -> Callable[..., NeuronParams]:
+    """The multi-spike form of a parameter builder: ``cmp`` fixed to "ge", ``max_spikes`` after ``reset``."""
+
+    def build(*args):
+        *head, reset, max_spikes, surrogate, surrogate_alpha = args
+        p = params(*head, reset, "ge", surrogate, surrogate_alpha)
+        return replace(p, multi=True, max_spikes=int(max_spikes))
+
+    return build
+
+
+_MULTI = "float v_th, float v_reset, float v_init, str reset, int max_spikes, str surrogate, float surrogate_alpha"
 _LIF = "float alpha, float beta, float gamma, " + _COMMON
 _IF = "float beta, float gamma, " + _COMMON
 _CUBA = "float alpha_syn, float beta_syn, float gamma_syn, float alpha, float beta, float gamma, " + _COMMON
 _TER = "float alpha, float beta, float gamma, " + _TERNARY
+_LIF_M = "float alpha, float beta, float gamma, " + _MULTI
+_IF_M = "float beta, float gamma, " + _MULTI
+_CUBA_M = "float alpha_syn, float beta_syn, float gamma_syn, float alpha, float beta, float gamma, " + _MULTI
 
 OP_SPECS: tuple[_OpSpec, ...] = (
     _OpSpec("lif", f"lif(Tensor x_seq, Tensor? v0, {_LIF}) -> (Tensor, Tensor)", True, False, _lif_params),
@@ -202,6 +251,19 @@ OP_SPECS: tuple[_OpSpec, ...] = (
         False,
         _ternary_params,
     ),
+    _OpSpec("lif_multi", f"lif_multi(Tensor x_seq, Tensor? v0, {_LIF_M}) -> (Tensor, Tensor)", True, False,
+            _multi(_lif_params)),
+    _OpSpec("if_multi", f"if_multi(Tensor x_seq, Tensor? v0, {_IF_M}) -> (Tensor, Tensor)", True, False,
+            _multi(_if_params)),
+    _OpSpec("cuba_lif_multi", f"cuba_lif_multi(Tensor x_seq, Tensor? i0, Tensor? v0, {_CUBA_M}) -> (Tensor, Tensor, Tensor)",
+            True, True, _multi(_cuba_params)),
+    _OpSpec("lif_multi_step", f"lif_multi_step(Tensor x, Tensor v, {_LIF_M}) -> (Tensor, Tensor)", False, False,
+            _multi(_lif_params)),
+    _OpSpec("if_multi_step", f"if_multi_step(Tensor x, Tensor v, {_IF_M}) -> (Tensor, Tensor)", False, False,
+            _multi(_if_params)),
+    _OpSpec("cuba_lif_multi_step",
+            f"cuba_lif_multi_step(Tensor x, Tensor i, Tensor v, {_CUBA_M}) -> (Tensor, Tensor, Tensor)",
+            False, True, _multi(_cuba_params)),
 )
 
 
@@ -329,6 +391,19 @@ def call(
             v = torch.full_like(x, p.v_init)
         if p.syn is not None and i is None:
             i = torch.zeros_like(x)
+    if p.multi:
+        tail = (*tail_common, int(p.max_spikes), *sg)
+        if p.syn is not None:
+            op = ops.cuba_lif_multi if multi_step else ops.cuba_lif_multi_step
+            s, i_out, v_out = op(x, i, v, *p.syn, p.alpha, p.beta, p.gamma, *tail)
+            return s, i_out, v_out
+        if p.alpha == 1.0:
+            op = ops.if_multi if multi_step else ops.if_multi_step
+            s, v_out = op(x, v, p.beta, p.gamma, *tail)
+            return s, None, v_out
+        op = ops.lif_multi if multi_step else ops.lif_multi_step
+        s, v_out = op(x, v, p.alpha, p.beta, p.gamma, *tail)
+        return s, None, v_out
     if p.ternary:
         op = ops.ternary_lif if multi_step else ops.ternary_lif_step
         s, v_out = op(x, v, p.alpha, p.beta, p.gamma, *tail_common, *sg)

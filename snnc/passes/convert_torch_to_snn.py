@@ -1098,6 +1098,7 @@ class _NeuronSig:
     multi_step: bool
     kind: str  # lif | if | cuba | ternary
     n_state: int  # state operands after x
+    multi_spike: bool = False  # the *_multi ops: a spike count per step (snn spike_fn = "multi")
 
 
 _NEURONS = {
@@ -1109,6 +1110,12 @@ _NEURONS = {
     "snnc.if_step": _NeuronSig(False, "if", 1),
     "snnc.cuba_lif_step": _NeuronSig(False, "cuba", 2),
     "snnc.ternary_lif_step": _NeuronSig(False, "ternary", 1),
+    "snnc.lif_multi": _NeuronSig(True, "lif", 1, True),
+    "snnc.if_multi": _NeuronSig(True, "if", 1, True),
+    "snnc.cuba_lif_multi": _NeuronSig(True, "cuba", 2, True),
+    "snnc.lif_multi_step": _NeuronSig(False, "lif", 1, True),
+    "snnc.if_multi_step": _NeuronSig(False, "if", 1, True),
+    "snnc.cuba_lif_multi_step": _NeuronSig(False, "cuba", 2, True),
 }
 _PARAM_NAMES = {
     "lif": ("alpha", "beta", "gamma", "v_th", "v_reset", "v_init", "reset", "cmp"),
@@ -1140,6 +1147,8 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
             )
         out_lead = x.lead
     names = _PARAM_NAMES[sig.kind]
+    if sig.multi_spike:  # cmp is "ge"; max_spikes (0: no cap) follows reset
+        names = (*names[: names.index("cmp")], "max_spikes")
     raw = [a.const for a in args[1 + sig.n_state : 1 + sig.n_state + len(names)]]
     p = dict(zip(names, raw, strict=True))
     # Initial state must be the rest state.
@@ -1170,9 +1179,16 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
         return FloatAttr(float(p[name]), felt)
 
     attrs: dict[str, Any] = {"v_th": fa("v_th"), "v_reset": fa("v_reset"), "v_init": fa("v_init")}
-    if sig.kind != "ternary":
+    if sig.kind != "ternary" and not sig.multi_spike:
         attrs["cmp"] = StringAttr(str(p["cmp"]))
     out_elt = si2 if sig.kind == "ternary" else i1
+    if sig.multi_spike:  # the spike count, a float of the model's type
+        out_elt = felt
+        attrs["spike_fn"] = StringAttr("multi")
+        if int(p["max_spikes"]) > 0:
+            attrs["max_spikes"] = IntegerAttr(int(p["max_spikes"]), i64)
+        if reset not in ("hard", "soft", "none"):
+            raise ctx.fail(f"neuron '{ctx.name()}': reset '{reset}' is not defined for a multi-spike neuron")
     xin = x.value
     assert xin is not None
     if sig.kind == "cuba":

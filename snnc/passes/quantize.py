@@ -1117,6 +1117,10 @@ class _Lowering:
     def _lower_neuron(self, op: Operation) -> None:
         p = self.p
         name = op.op_name
+        if op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi":  # type: ignore[attr-defined]
+            raise op.emit_error("is a multi-spike neuron (spike_fn = \"multi\", e.g. Sinabs' default MultiSpike): "
+                                "quantize lowers single-spike neurons only; build the layer with "
+                                "spike_fn=sinabs.activation.SingleSpike (or snnc.nn spike_fn='single')")
         f = lambda n: param_array(op, n, np.float64)  # noqa: E731
         for init in ("v_init", "i_init"):
             if any(d.name == init for d in type(op).attr_defs()) and np.any(f(init) != 0):

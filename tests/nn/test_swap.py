@@ -240,16 +240,19 @@ def test_sinabs(case, dtype):
 
 
 def test_sinabs_unsupported_are_diagnostics():
-    with pytest.raises(DiagnosticError, match=r"IAF is not supported: spike_fn=MultiSpike can emit several spikes"):
-        swap_neurons(sinabs_layers.IAF())
+    class CustomSpike:  # a spike_fn of the user's own
+        required_states = ["v_mem"]
+
+    with pytest.raises(DiagnosticError, match=r"IAF is not supported: spike_fn=CustomSpike \(supported: SingleSpike, "):
+        swap_neurons(sinabs_layers.IAF(spike_fn=CustomSpike))
     with pytest.raises(DiagnosticError, match="adds reset_value to every neuron"):
         swap_neurons(
             sinabs_layers.IAF(spike_fn=sinabs_act.SingleSpike, reset_fn=sinabs_act.MembraneReset(reset_value=0.5))
         )
     with pytest.raises(DiagnosticError, match="min_v_mem"):
         swap_neurons(sinabs_layers.IAF(spike_fn=sinabs_act.SingleSpike, min_v_mem=-1.0))
-    with pytest.raises(DiagnosticError, match="IAFSqueeze is not supported"):
-        swap_neurons(sinabs_layers.IAFSqueeze(batch_size=2, spike_fn=sinabs_act.SingleSpike))
+    with pytest.raises(DiagnosticError, match="ExpLeak is not supported"):
+        swap_neurons(sinabs_layers.ExpLeak(tau_mem=5.0))
 
 
 # --------------------------------------------------------------------------- swapping itself

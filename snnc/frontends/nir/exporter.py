@@ -231,6 +231,8 @@ class _Exporter:
             raise op.emit_error(f"{what}; NIR has no equivalent, cannot export")
 
     def spiking(self, op: Operation, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+        self.require(op, op.attr("spike_fn") == "single",  # type: ignore[attr-defined]
+                     "spike_fn = 'multi' (a graded spike count per step; NIR neurons emit one spike per step)")
         self.require(op, op.attr("reset") == "hard", f"reset = '{op.attr('reset')}' (NIR neurons reset to v_reset)")  # type: ignore[attr-defined]
         self.require(op, op.attr("cmp") == "gt", "cmp = 'ge' (NIR neurons fire on v > v_threshold)")  # type: ignore[attr-defined]
         return {"v_threshold": self.param(op, "v_th", shape), "v_reset": self.param(op, "v_reset", shape)}
