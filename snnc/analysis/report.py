@@ -208,6 +208,12 @@ def analyze(
     if time_steps < 1:
         raise error(f"time steps must be >= 1, got {time_steps}")
     g = find_graph(module, graph)
+    from ..passes.fuse_lif import fused_ops, unfuse
+
+    if fused_ops(g):  # fuse-lif's units are their regions' ops in order: count those (on a copy)
+        module = module.clone()
+        unfuse(module)
+        g = find_graph(module, graph)
     data, batched, kind = _prepare_inputs(g, calibration, time_steps, seed)
     res = run(module, data, probe=True, batched=batched, graph=graph)
     names = value_names(module)

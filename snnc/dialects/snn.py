@@ -505,6 +505,116 @@ class Delay(OpDef):
             )
 
 
+# =========================================================================== fused units
+
+#: ``snn.fused`` kinds: the neuron a unit ends in, or "stateless" (a chain of stateless ops).
+FUSED_KINDS = ("lif", "if", "cuba_lif", "li", "cuba_li", "integrator", "threshold", "stateless")
+
+
+class Fused(OpDef):
+    """A fused unit (what one core executes): a single-block region of ops run in order.
+
+    Produced by ``fuse-lif``.  The region has one block whose arguments stand for the
+    operands (argument ``i`` is operand ``i``, same type) and whose last op is an
+    ``snn.yield``; result ``j`` is the yield's operand ``j`` (same type).  The region is
+    isolated: its ops use only the block arguments and earlier results of the block
+    (SSA order, no forward references, no ``snn.delay``, no graph I/O ops).
+
+    Semantics, exactly: at every step t, bind the block arguments to the operands' values
+    at step t, evaluate the region's ops in block order (each with its own semantics and,
+    for neurons, its own state carried from step t-1 to step t), and return the yield's
+    operands.  Inlining the region in place of the op (``snnc.passes.fuse_lif.unfuse``)
+    gives the same network.
+
+    ``kind`` names the unit: the neuron it ends in (``"lif"``, ``"if"``, ``"cuba_lif"``,
+    ``"li"``, ``"cuba_li"``, ``"integrator"``, ``"threshold"``: the region holds exactly one
+    neuron op, of that kind, and result 0 is its output) or ``"stateless"`` (no neuron:
+    a chain of stateless ops).  ``name`` is a label unique in the graph.
+
+    Example::
+
+        %3:2 = "snn.fused"(%0, %1) ({
+        ^bb0(%arg0: tensor<4xi1>, %arg1: tensor<2xf32>):
+          %4 = "nn.linear"(%arg0) {weight = dense<1.0> : tensor<2x4xf32>} : (tensor<4xi1>) -> tensor<2xf32>
+          %5 = "nn.add"(%arg1, %4) : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+          %6 = "snn.lif"(%5) {alpha = 5.000000e-01 : f32} : (tensor<2xf32>) -> tensor<2xi1>
+          "snn.yield"(%6, %5) : (tensor<2xi1>, tensor<2xf32>) -> ()
+        }) {kind = "lif", name = "lif_0"} : (tensor<4xi1>, tensor<2xf32>) -> (tensor<2xi1>, tensor<2xf32>)
+    """
+
+    name = "snn.fused"
+    operands = (Operand("inputs", AnyTensor, variadic=True, doc="values flowing into the unit"),)
+    results = (Result("results", AnyTensor, variadic=True, doc="values flowing out (the neuron's output first)"),)
+    attributes = (
+        Attr("kind", StringAttr, choices=FUSED_KINDS, doc="the neuron the unit ends in, or 'stateless'"),
+        Attr("name", StringAttr, doc="the unit's label (unique in the graph)"),
+    )
+    num_regions = 1
+    traits = frozenset({Trait.STATEFUL})
+
+    def verify_(self) -> None:
+        from ..ir.core import BlockArgument
+
+        region = self.regions[0]
+        if len(region.blocks) != 1:
+            raise self.emit_error(f"expects one block in its region, has {len(region.blocks)}")
+        block = region.blocks[0]
+        if len(block.args) != len(self.operands):
+            raise self.emit_error(f"region takes {len(block.args)} argument(s) for {len(self.operands)} operand(s)")
+        for i, (a, v) in enumerate(zip(block.args, self.operands, strict=True)):
+            if a.type != v.type:
+                raise self.emit_error(f"region argument #{i} has type {a.type}, operand #{i} has type {v.type}")
+        if not block.ops or not isinstance(block.ops[-1], Yield):
+            raise self.emit_error("region must end with an 'snn.yield'")
+        defined: set[int] = set()
+        neurons = []
+        for op in block.ops:
+            for i, v in enumerate(op.operands):
+                ok = (isinstance(v, BlockArgument) and v.block is block) or id(v) in defined
+                if not ok:
+                    raise op.emit_error(f"operand #{i} is not a region argument or an earlier result of the "
+                                        f"enclosing 'snn.fused' (the unit's region is isolated and in order)")
+            if isinstance(op, (Input, Output, Delay, Graph)):
+                raise op.emit_error("may not appear in an 'snn.fused' region")
+            if isinstance(op, Yield) and op is not block.ops[-1]:
+                raise op.emit_error("must be the last op of its 'snn.fused' region")
+            if isinstance(op, _Neuron):
+                neurons.append(op)
+            defined.update(id(r) for r in op.results)
+        y = block.ops[-1]
+        if [v.type for v in y.operands] != [r.type for r in self.results]:
+            raise self.emit_error(f"yields ({', '.join(str(v.type) for v in y.operands)}) but its results are "
+                                  f"({', '.join(str(r.type) for r in self.results)})")
+        kind = str(self.attr("kind"))
+        if kind == "stateless":
+            if neurons:
+                raise self.emit_error(f"kind 'stateless' holds a neuron ('{neurons[0].op_name}')")
+        else:
+            if len(neurons) != 1 or neurons[0].op_name != f"snn.{kind}":
+                held = ", ".join(f"'{n.op_name}'" for n in neurons) or "no neuron"
+                raise self.emit_error(f"kind '{kind}' must hold exactly one neuron, an 'snn.{kind}'; holds {held}")
+            if not y.operands or y.operands[0] is not neurons[0].results[0]:
+                raise self.emit_error("result #0 must be the neuron's output")
+
+
+class Yield(OpDef):
+    """Terminator of an ``snn.fused`` region: its operands are the unit's results, in order.
+
+    Example::
+
+        "snn.yield"(%6, %5) : (tensor<2xi1>, tensor<2xf32>) -> ()
+    """
+
+    name = "snn.yield"
+    operands = (Operand("values", AnyTensor, variadic=True, doc="the unit's results"),)
+    results = ()
+
+    def verify_(self) -> None:
+        if not isinstance(self.parent_op, Fused):
+            where = f"'{self.parent_op.op_name}'" if self.parent_op is not None else "no parent"
+            raise self.emit_error(f"must be inside an 'snn.fused', found in {where}")
+
+
 # =========================================================================== helpers
 
 
@@ -540,8 +650,10 @@ OPS: tuple[type[OpDef], ...] = (
     Integrator,
     Threshold,
     Delay,
+    Fused,
+    Yield,
 )
 
 DIALECT = Dialect("snn", "spiking networks: graphs of one time step, neurons, delays", OPS)
 
-__all__ = [c.__name__ for c in OPS] + ["DIALECT", "OPS", "RESETS", "COMPARISONS", "find_graph"]
+__all__ = [c.__name__ for c in OPS] + ["DIALECT", "OPS", "RESETS", "COMPARISONS", "FUSED_KINDS", "find_graph"]

@@ -186,4 +186,49 @@ def input_(op: Operation, inputs: list[np.ndarray], ctx: RunContext) -> list[np.
     raise RuntimeError("internal error: snn.input is bound by run_graph, not evaluated")
 
 
+@stateful_kernel("snn.fused")
+class Fused:
+    """A fused unit: the region's ops in block order; state = the inner stateful ops' states."""
+
+    def _plan(self, op: Operation, ctx: RunContext) -> list[tuple[Operation, bool]]:
+        from .core import _STATEFUL, _STATELESS
+
+        cache = ctx.extra.setdefault("snn.fused_plan", {})
+        plan = cache.get(id(op))
+        if plan is None:
+            plan = []
+            for inner in op.body.ops[:-1]:
+                if inner.op_name in _STATEFUL:
+                    plan.append((inner, True))
+                elif inner.op_name in _STATELESS:
+                    plan.append((inner, False))
+                else:
+                    raise inner.emit_error("has no interpreter semantics (unsupported by 'snnc run')")
+            cache[id(op)] = plan
+        return plan
+
+    def init(self, op: Operation, ctx: RunContext) -> dict[int, object]:
+        from .core import _STATEFUL
+
+        return {i: _STATEFUL[inner.op_name].init(inner, ctx)
+                for i, (inner, stateful) in enumerate(self._plan(op, ctx)) if stateful}
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: dict[int, object],
+             ctx: RunContext) -> tuple[list[np.ndarray], dict[int, object]]:
+        from .core import _STATEFUL, _STATELESS, _check_outputs
+
+        env = dict(zip(op.body.args, inputs, strict=True))
+        new_state: dict[int, object] = {}
+        for i, (inner, stateful) in enumerate(self._plan(op, ctx)):
+            ins = [env[v] for v in inner.operands]
+            if stateful:
+                outs, new_state[i] = _STATEFUL[inner.op_name].step(inner, ins, state[i], ctx)
+            else:
+                outs = _STATELESS[inner.op_name](inner, ins, ctx)
+            _check_outputs(inner, outs, ctx)
+            for r, v in zip(inner.results, outs, strict=True):
+                env[r] = v
+        return [env[v] for v in op.body.ops[-1].operands], new_state
+
+
 __all__ = ["fire", "reset"]

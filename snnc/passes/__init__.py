@@ -8,6 +8,7 @@ from .attention_mask_add import AttentionMaskAdd
 from .canonicalize import Canonicalize
 from .compose_linear import ComposeLinear
 from .convert_torch_to_snn import ConvertTorchToSnn
+from .fuse_lif import FuseLif
 from .manager import Pass, PassManager, PassOption, PassTiming, parse_pipeline, pipeline_to_text, write_timing_report
 from .prune import Prune
 from .quantize import Quantize
@@ -18,6 +19,7 @@ __all__ = [
     "Canonicalize",
     "ComposeLinear",
     "ConvertTorchToSnn",
+    "FuseLif",
     "Pass",
     "PassManager",
     "PassOption",

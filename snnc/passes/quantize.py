@@ -371,6 +371,9 @@ class Quantize(_QuantizeOptions):
         from ..dialects.snn import Graph
 
         self._check_options()
+        from .fuse_lif import unfuse
+
+        unfuse(module)  # snn.fused units (fuse-lif) are their regions' ops in order: lower those
         before = module.clone()
         graphs = [op for op in module.body.ops if isinstance(op, Graph)]
         calib_sets: dict[str, dict[str, np.ndarray]] = {}
