@@ -327,3 +327,47 @@ def test_mesh_verilator_row_parallel(tmp_path):
     ref = run_mesh(mesh, inputs)
     res = simulate(mesh, inputs, tmp_path, simulator="verilator", par=2)
     assert np.array_equal(ref, res.spikes) and ref[:, 0].any()
+
+
+# ---------------------------------------------------------------- graded events and the mul leak
+
+
+def test_refmodel_graded_event_and_mul_leak():
+    cfg = CoreConfig(weights=[[3, -2]], v_th=100, leak_shift=0, reset_mode="none", weight_bits=4, mem_bits=8,
+                     acc_bits=6)
+    # 5 * 3 = 15 fits 6 bits; 20 * 3 = 60 saturates at 31, 20 * -2 = -40 at -32
+    assert list(core_step(cfg, np.zeros(2, dtype=np.int64), [(0, 0, 5)])[0]) == [15, -10]
+    assert list(core_step(cfg, np.zeros(2, dtype=np.int64), [(0, 0, 20)])[0]) == [31, -32]
+    assert list(core_step(cfg, np.zeros(2, dtype=np.int64), [(0, 1, 20)])[0]) == [-32, 31]
+    m = CoreConfig(weights=[[0, 0]], v_th=127, leak_mul=True, decay=[3, 4], frac_bits=2, reset_mode="none",
+                   weight_bits=4, mem_bits=8, acc_bits=8)
+    v, _ = core_step(m, np.array([-7, 100]), [])
+    # (v * a + 2) >> 2: -7 * 3 = -21 -> floor(-19 / 4) = -5; a = 2^f keeps v
+    assert list(v) == [-5, 100]
+
+
+def _graded_inputs(rng, n_axons, T, mag_bits, p=0.5):
+    out = []
+    for _ in range(T):
+        axons = np.flatnonzero(rng.random(n_axons) < p)
+        out.append([(int(a), int(rng.integers(0, 2)), int(rng.integers(1, 1 << mag_bits))) for a in axons])
+    return out
+
+
+@needs_iverilog
+@pytest.mark.parametrize("seed", [0, 1])
+def test_core_graded_events_and_mul_leak_bit_exact(seed, tmp_path):
+    """Graded events (magnitude up to 2^8 - 1, accumulator saturating) and per-neuron mul leaks (decay 0..2^f,
+    membrane saturating) on one core: iverilog == refmodel."""
+    rng = np.random.default_rng(seed)
+    base = random_core(rng, n_axons=10, n_neurons=8, W=5, N=12, A=14, extreme=seed == 1)
+    f = 6
+    cfg = CoreConfig(weights=base.weights, v_th=base.v_th, v_reset=base.v_reset, bias=base.bias,
+                     leak_shift=base.leak_shift, reset_mode=base.reset_mode, cmp=base.cmp, weight_bits=5,
+                     mem_bits=12, acc_bits=14, leak_mul=rng.random(8) < 0.6,
+                     decay=rng.choice([0, 1, 37, 63, 64], size=8), frac_bits=f)
+    inputs = _graded_inputs(rng, 10, 16, 8)
+    ref = run_core(cfg, inputs)
+    res = simulate(cfg, inputs, tmp_path, mag_bits=8)
+    assert np.array_equal(ref, res.spikes[:, 0]), np.argwhere(ref != res.spikes[:, 0])[:3]
+    assert ref.any() and not ref.all()

@@ -14,12 +14,14 @@ LINT_CASES = [
     dict(N_NEURONS=1, N_AXONS=1, WEIGHT_BITS=1, MEM_BITS=2, ACC_BITS=2, FIFO_DEPTH=2),
     dict(N_NEURONS=100, N_AXONS=300, WEIGHT_BITS=8, MEM_BITS=16, ACC_BITS=20, FIFO_DEPTH=64, PAR=4),
     dict(N_NEURONS=16, N_AXONS=16, WEIGHT_BITS=4, MEM_BITS=12, ACC_BITS=16, PAR=16),
+    dict(N_NEURONS=16, N_AXONS=16, WEIGHT_BITS=8, MEM_BITS=16, ACC_BITS=32, MAG_BITS=8, FRAC_BITS=12, PAR=2),
+    dict(N_NEURONS=4, N_AXONS=4, WEIGHT_BITS=4, MEM_BITS=8, ACC_BITS=8, MAG_BITS=8, FRAC_BITS=1),
 ]
 
 
 @pytest.mark.skipif(not have("verilator"), reason="verilator not installed (scripts/install-system-deps.sh)")
 @pytest.mark.parametrize("top", ["snnc_lif_core", "snnc_mesh"])
-@pytest.mark.parametrize("params", LINT_CASES, ids=["16x16", "1x1", "100x300-par4", "16x16-par16"])
+@pytest.mark.parametrize("params", LINT_CASES, ids=["16x16", "1x1", "100x300-par4", "16x16-par16", "graded-mul", "narrow-acc-graded"])
 def test_verilator_lint_wall_clean(top, params):
     gs = [f"-G{k}={v}" for k, v in params.items()]
     if top == "snnc_mesh":

@@ -1,0 +1,173 @@
+"""The RTL backend: generated designs simulated with Icarus Verilog / Verilator equal the integer interpreter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rtl_models import chain_model, conv_model, lif_mul_model
+
+from snnc.backends.rtl.sim import have
+from snnc.ir import DiagnosticError
+
+GOLDEN = Path(__file__).resolve().parents[3] / ".." / "shared" / "golden" / "nir-paper"
+TARGET_TOML = Path(__file__).resolve().parents[3] / "snnc" / "targets" / "rtl_core.toml"
+
+needs_iverilog = pytest.mark.skipif(
+    not (have("iverilog") and have("vvp") and have("make")), reason="iverilog/make not installed (scripts/install-system-deps.sh)"
+)
+needs_verilator = pytest.mark.skipif(
+    not have("verilator"), reason="verilator not installed (scripts/install-system-deps.sh)"
+)
+
+
+def _golden(name):
+    p = GOLDEN / name
+    if not p.exists():
+        pytest.skip("golden graphs not available (../shared/golden)")
+    from snnc.driver import load_module
+
+    return load_module(p)
+
+
+def _small_target(tmp_path, **core) -> Path:
+    """rtl_core.toml with other core limits."""
+    text = TARGET_TOML.read_text()
+    for k, v in core.items():
+        lines = text.splitlines()
+        lines = [f"{k} = {v!r}".replace("'", '"') if ln.split("=")[0].strip() == k else ln for ln in lines]
+        text = "\n".join(lines) + "\n"
+    p = tmp_path / "small.toml"
+    p.write_text(text)
+    return p
+
+
+def _check(m, tmp_path, **kw):
+    from snnc.backends.rtl.driver import check
+
+    kw.setdefault("simulators", ("iverilog",))
+    kw.setdefault("synth", False)
+    return check(m, tmp_path / "work", **kw)
+
+
+@needs_iverilog
+@needs_verilator
+@pytest.mark.slow
+def test_lif_norse_bit_exact_icarus_and_verilator(tmp_path):
+    """NIR golden lif_norse (real-valued input -> graded events, mul leak): both simulators bit-exact, and
+    the neuron fires."""
+    r = _check(_golden("lif_norse.nir"), tmp_path, steps=120, simulators=("iverilog", "verilator"))
+    assert r.ok, r.table()
+    assert [run.simulator for run in r.runs] == ["iverilog", "verilator"]
+    assert r.runs[0].outputs["output"].sum() > 0
+    assert np.array_equal(r.runs[0].cycles, r.runs[1].cycles)
+    assert r.design.report["frac_bits"] > 0 and r.design.report["mag_bits"] > 1
+    assert "bit-exact" in r.table() and "cycles per time step (iverilog)" in r.table()
+
+
+@needs_iverilog
+def test_conv_model_graded_inputs_bit_exact(tmp_path):
+    """conv2d -> LIF (shift leak) -> sum_pool2d -> linear -> LIF on real-valued inputs (graded events)."""
+    r = _check(conv_model(), tmp_path, steps=6)
+    assert r.ok, r.table()
+    rep = r.design.report
+    assert rep["cores"] == 2 and rep["routes"] > 0 and rep["mag_bits"] == 8
+    outs = r.runs[0].outputs
+    assert outs["conv_spikes"].any() and not outs["conv_spikes"].all()
+    assert outs["out"].shape == (6, 5)
+
+
+@needs_iverilog
+def test_multicore_layers_split_over_seven_cores(tmp_path):
+    """Cores of 8 neurons: 12 -> 20 -> 20 -> 6 splits into 3 + 3 + 1 cores; every layer's spikes are routed to
+    the pieces of the next one in the same step."""
+    tgt = _small_target(tmp_path, neurons=8)
+    r = _check(chain_model(), tmp_path, steps=10, target=str(tgt))
+    assert r.ok, r.table()
+    rep = r.design.report
+    assert rep["cores"] == 7 and rep["core_neurons"] == 8 and rep["order"] == list(range(7))
+    assert rep["routes"] == 20 * 3 + 20 * 1  # each layer-1 neuron to 3 pieces, each layer-2 neuron to 1
+    spikes = r.runs[0].spikes
+    assert all(spikes[:, c].any() for c in range(7)), "every core fires at least once"
+
+
+@needs_iverilog
+def test_mismatch_reports_first_step_and_neuron(tmp_path, monkeypatch):
+    """A corrupted threshold image: the check fails and names the first differing step, core and neuron."""
+    from snnc.backends.rtl import driver
+    from snnc.backends.rtl.generate import generate
+
+    def corrupt(module, out_dir, target):
+        d = generate(module, out_dir, target)
+        p = d.out_dir / "p02.memh"  # the output layer's core
+        words = p.read_text().split()
+        mask = (1 << d.mesh.cores[2].mem_bits) - 1
+        for i in range(len(words)):  # v_th (the low MEM_BITS) of every neuron -> 0: they fire more often
+            words[i] = f"{int(words[i], 16) & ~mask:0{len(words[i])}x}"
+        p.write_text("\n".join(words) + "\n")
+        return d
+
+    monkeypatch.setattr(driver, "generate", corrupt)
+    r = _check(chain_model(), tmp_path, steps=6)
+    assert not r.ok
+    assert "MISMATCH" in r.table() and "step 0, element" in r.first and "(core 2 neuron" in r.first
+
+
+def test_compile_is_deterministic_and_complete(tmp_path):
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+
+    m = _lower(conv_model(), "canonicalize,quantize", None, {"x": np.random.default_rng(0).standard_normal((8, 2, 6, 6))})
+    a = generate(m, tmp_path / "a")
+    b = generate(m, tmp_path / "b")
+    names = sorted(p.name for p in a.files)
+    assert names == sorted(p.name for p in b.files)
+    for n in names:
+        assert (tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes(), n
+    for n in ("snnc_params.vh", "cores.vh", "w00.memh", "p00.memh", "w01.memh", "route.memh", "Makefile",
+              "snnc_tb.v", "snnc_mesh.v", "snnc_lif_core.v", "io.json", "report.json", "snnc_events.py"):
+        assert n in names
+    vh = (tmp_path / "a" / "snnc_params.vh").read_text()
+    assert "localparam integer MAG_BITS = 8;" in vh and str(tmp_path) not in vh  # relative file names
+    assert "CORE00_V_TH" in (tmp_path / "a" / "cores.vh").read_text()
+    # regenerating over a previous design replaces it
+    generate(m, tmp_path / "a")
+
+
+def test_mul_leak_rejected_by_a_shift_only_target(tmp_path):
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+
+    tgt = _small_target(tmp_path, leak_modes=["shift", "none"])
+    m = _lower(lif_mul_model(), "canonicalize,quantize", None, {"x": np.zeros((4, 4), dtype=bool)})
+    with pytest.raises(DiagnosticError, match="leak_mode 'mul'.*shift") as e:
+        generate(m, tmp_path / "out", str(tgt))
+    assert "spike.lif" in str(e.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_braille_li_is_a_located_diagnostic(tmp_path):
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+    from snnc.dialects.snn import find_graph
+    from snnc.passes.validate import random_inputs
+
+    m = _golden("braille_noDelay_noBias_subtract.nir")
+    m = _lower(m, "canonicalize,quantize", None, random_inputs(find_graph(m), 4, np.random.default_rng(0)))
+    with pytest.raises(DiagnosticError, match="spike.li") as e:
+        generate(m, tmp_path / "out")
+    assert "braille_noDelay_noBias_subtract.nir" in str(e.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_nonempty_foreign_output_dir_is_refused(tmp_path):
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine")
+    m = _lower(lif_mul_model(), "canonicalize,quantize", None, {"x": np.zeros((4, 4), dtype=bool)})
+    with pytest.raises(DiagnosticError, match="not empty"):
+        generate(m, tmp_path / "out")
+    assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
