@@ -154,11 +154,20 @@ def _core_groups(d: Path, i: int, entry: dict, n_axons: int, n: int, acc_bits: i
     return grp, groups, bias
 
 
-def simulate(config_dir, inputs, progress=None) -> SimResult:
+def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
     """``inputs``: per step, a list of (core, axon) or (core, axon, value) external events (value: the graded
-    payload, default 1). Returns spikes and counters. ``progress``: called with the step index after each step."""
+    payload, default 1). Returns spikes and counters. ``progress``: called with the step index after each step.
+    ``fast``: a feed-forward core order runs through :mod:`snnc.sim.fast` (all steps of a core at once; the same
+    spikes and counters); ``False`` forces the per-step path below."""
     d = Path(config_dir)
     cfg = load_config(d)
+    if fast:
+        from .fast import simulate_fast
+
+        inputs = list(inputs)
+        res = simulate_fast(d, cfg, inputs, progress)
+        if res is not None:
+            return res
     C = len(cfg["cores"])
     NB = [int(e.get("membrane_bits", cfg["membrane_bits"])) for e in cfg["cores"]]
     AB = [int(e.get("accumulator_bits", cfg["accumulator_bits"])) for e in cfg["cores"]]

@@ -1,0 +1,254 @@
+"""Fast path of the neuro-core simulator for feed-forward core orders: all T steps of one core at once.
+
+When every route goes from a core to a core later in the recorded ``order`` (no same-core or backward route),
+core ``c``'s inputs at every step are known once the cores before it have run all their steps. So, core by core in
+``order``:
+
+1. the events of all steps (external events, and the spikes the earlier cores routed here) become a sparse
+   ``[T, axons]`` matrix X of summed payloads per (step, axon), one per axon group (shifted down by the group's
+   delay), and a matching matrix of event counts (for the synaptic-operation and cycle counters);
+2. accumulation ``X @ W`` as a CSR x dense product. It is exact: in float32 when every step's
+   ``sum |payload| x max |w|`` is below 2^24, in float64 below 2^53, in int64 otherwise (every partial sum of
+   integers below 2^p is exact in a p-bit mantissa, in any summation order);
+3. saturation: a step whose bound ``sum |payload| x max |w|`` stays inside the group's accumulator range cannot
+   have a prefix sum outside it, so the plain sum equals the saturating sequence (the rule of
+   :func:`snnc.sim._sat_sequence`); any other step is redone exactly: its events in the per-step path's order
+   (increasing axon; events on one axon in delivery order: external first, then source cores in ``order``,
+   routes in file order) through ``_sat_sequence``;
+4. requantisation, group bias and group sums vectorised over ``[T, neurons]`` (the per-step path's functions);
+5. the neuron recurrence (leak, integrate, fire, reset) over T, vectorised over neurons, with a specialised loop
+   for the common parameters (shift leak, no current compartment, binary spikes, one comparison and reset mode);
+6. routing: packets, hops, per-step longest route and the destination events, from the spike matrix.
+
+Counters (synaptic ops, neuron updates, packets, hops, cycles, energy) are the per-step path's, term by term.
+The fast path declines a configuration it does not fully know (a backward route, a core missing from ``order``,
+an unknown config.json key or ``cores`` entry key, more parameter rows than :data:`snnc.sim.PARAM_ROWS`), so
+:func:`snnc.sim.simulate` then runs the per-step path. ``progress`` is called after each core with the steps done
+so far scaled by the fraction of cores done (it reaches T at the end).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sps
+
+KNOWN_KEYS = {"format", "version", "weight_bits", "membrane_bits", "accumulator_bits", "mesh", "cores", "order",
+              "energy", "inputs", "outputs", "target", "cycles"}
+KNOWN_CORE_KEYS = {"id", "position", "membrane_bits", "accumulator_bits", "groups", "group_bias"}
+
+
+def _matmul(X: sps.csr_matrix, W: np.ndarray, bound: float) -> np.ndarray:
+    """Exact integer X @ W ([T, A] sparse int64 x [A, N] int64) given ``bound`` >= every |partial sum|."""
+    if bound < 2**24:
+        dt = np.float32
+    elif bound < 2**53:
+        dt = np.float64
+    else:
+        return np.asarray(X @ W, dtype=np.int64)
+    y = X.astype(dt) @ W.astype(dt)
+    return np.rint(y).astype(np.int64)
+
+
+class _Declined(Exception):
+    pass
+
+
+def _external(inputs: list) -> np.ndarray:
+    """External events as [E, 4] = (step, core, axon, value), in the given order."""
+    parts = []
+    try:
+        for t, step in enumerate(inputs):
+            if len(step) == 0:
+                continue
+            a = np.array(step, dtype=np.int64)
+            if a.ndim != 2 or a.shape[1] not in (2, 3):
+                raise ValueError
+            b = np.empty((len(a), 4), dtype=np.int64)
+            b[:, 0] = t
+            b[:, 1:3] = a[:, :2]
+            b[:, 3] = a[:, 2] if a.shape[1] == 3 else 1
+            parts.append(b)
+    except (ValueError, TypeError):  # ragged steps (a mix of 2- and 3-tuples)
+        rows = [(t, int(ev[0]), int(ev[1]), int(ev[2]) if len(ev) > 2 else 1) for t, step in enumerate(inputs)
+                for ev in step]
+        return np.array(rows, dtype=np.int64).reshape(-1, 4)
+    return np.concatenate(parts) if parts else np.zeros((0, 4), dtype=np.int64)
+
+
+def simulate_fast(d: Path, cfg: dict, inputs: list, progress=None):
+    """Run a feed-forward configuration (see the module docstring); ``None`` when the fast path does not apply."""
+    try:
+        return _run(Path(d), cfg, inputs, progress)
+    except _Declined:
+        return None
+
+
+def _run(d: Path, cfg: dict, inputs: list, progress):
+    from . import DEFAULT_CYCLES, PARAM_ROWS, SimResult, _core_groups, _load, _requant, _sat, _sat_sequence
+
+    if set(cfg) - KNOWN_KEYS or any(set(e) - KNOWN_CORE_KEYS for e in cfg["cores"]):
+        raise _Declined
+    C = len(cfg["cores"])
+    order = [int(c) for c in cfg["order"]]
+    if sorted(order) != list(range(C)) or [int(e["id"]) for e in cfg["cores"]] != list(range(C)):
+        raise _Declined
+    pos = {c: k for k, c in enumerate(order)}
+    routes = _load(d, "routes.npy").reshape(-1, 4).astype(np.int64, copy=False)
+    rank = np.array([pos[c] for c in range(C)], dtype=np.int64)
+    if len(routes) and (routes[:, [0, 2]].min() < 0 or routes[:, [0, 2]].max() >= C
+                        or (rank[routes[:, 0]] >= rank[routes[:, 2]]).any()):
+        raise _Declined
+    T = len(inputs)
+    NB = [int(e.get("membrane_bits", cfg["membrane_bits"])) for e in cfg["cores"]]
+    AB = [int(e.get("accumulator_bits", cfg["accumulator_bits"])) for e in cfg["cores"]]
+    rc = {int(e["id"]): e["position"] for e in cfg["cores"]}
+    W = [_load(d, f"core{i}_weights.npy").astype(np.int64, copy=False) for i in range(C)]
+    P = []
+    for i in range(C):
+        p = _load(d, f"core{i}_params.npy").astype(np.int64, copy=False)
+        if p.shape[0] > PARAM_ROWS:
+            raise _Declined
+        if p.shape[0] < PARAM_ROWS:
+            p = np.concatenate([p, np.zeros((PARAM_ROWS - p.shape[0], p.shape[1]), dtype=np.int64)])
+        P.append(p)
+    G = [_core_groups(d, i, cfg["cores"][i], W[i].shape[0], W[i].shape[1], AB[i]) for i in range(C)]
+    cyc = {**DEFAULT_CYCLES, **cfg.get("cycles", {})}
+
+    # incoming events per core as (step, axon, value) blocks in the per-step path's delivery order: external
+    # events first (in the given order), then each earlier core's routed spikes (cores in order, by step, routes
+    # in file order). All events on one axon share its group's delay, hence their sending step, so within one
+    # step and axon the concatenated blocks list them exactly in the per-step path's delivery order; a stable
+    # sort by axon then reproduces that path's event sequence.
+    incoming: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(C)]
+    e = _external(inputs)
+    if len(e):
+        for c in np.unique(e[:, 1]).tolist():
+            sel = e[e[:, 1] == c]
+            incoming[c].append((sel[:, 0], sel[:, 2], sel[:, 3]))
+    spikes: list[np.ndarray | None] = [None] * C
+    syn = packets = hops = updates = 0
+    core_cycles = np.zeros(T, dtype=np.int64)
+    max_hops = np.zeros(T, dtype=np.int64)
+    by_src = {c: routes[routes[:, 0] == c] for c in range(C)}
+    for done, c in enumerate(order, 1):
+        A, n = W[c].shape
+        grp, groups, gbias = G[c]
+        blocks = incoming[c]
+        if blocks:
+            et = np.concatenate([b[0] for b in blocks])
+            ea = np.concatenate([b[1] for b in blocks])
+            ev = np.concatenate([b[2] for b in blocks])
+        else:
+            et = ea = ev = np.zeros(0, dtype=np.int64)
+        incoming[c] = []
+        delay = np.array([int(g["delay"]) for g in groups], dtype=np.int64)
+        et = et + delay[grp[ea]] if len(ea) else et  # the step at which each event is summed
+        keep = et < T
+        et, ea, ev = et[keep], ea[keep], ev[keep]
+        nnz_row = np.count_nonzero(W[c], axis=1)
+        ops = np.bincount(et, weights=nnz_row[ea], minlength=T).astype(np.int64)
+        syn += int(ops.sum())
+        updates += n * T
+        core_cycles = np.maximum(core_cycles, ops * cyc["synaptic_op"] + n * cyc["neuron_update"])
+        acc = None
+        eg = grp[ea]
+        for gi, gd in enumerate(groups):
+            sel = eg == gi if len(groups) > 1 else slice(None)
+            gt, ga, gv = et[sel], ea[sel], ev[sel]
+            bits = int(gd["acc_bits"])
+            hi = (1 << (bits - 1)) - 1
+            X = sps.csr_matrix((gv, (gt, ga)), shape=(T, A), dtype=np.int64)
+            X.sum_duplicates()
+            wmax = int(np.abs(W[c]).max(initial=0)) if len(groups) == 1 else \
+                int(np.abs(W[c][grp == gi]).max(initial=0))
+            step_abs = np.bincount(gt, weights=np.abs(gv), minlength=T) * wmax  # float: no int64 overflow
+            x = _matmul(X, W[c], float(step_abs.max(initial=0)))
+            for t in np.nonzero(step_abs > hi)[0].tolist():  # may saturate: the exact sequence of this step
+                m = gt == t
+                a, val = ga[m], gv[m]
+                o = np.argsort(a, kind="stable")  # ties keep the delivery order (see _run's comment)
+                x[t] = _sat_sequence(W[c][a[o]] * val[o, None], bits, n)
+            if gd.get("rounding", "none") != "none":
+                x = _requant(x, int(gd["shift"]), gd["rounding"], int(gd["out_bits"]))
+            if gbias is not None:
+                dl = int(gd["delay"])
+                x[dl:] = _sat(x[dl:] + gbias[gi], int(gd["out_bits"]))
+            acc = x if acc is None else _sat(acc + x, AB[c])
+        s = _neurons(acc, P[c], NB[c])
+        spikes[c] = s.astype(np.int8)
+        r = by_src[c]
+        if len(r):
+            sv = s[:, r[:, 1]]  # [T, R] value each route carries at each step
+            fired = sv != 0
+            packets += int(fired.sum())
+            for dst in np.unique(r[:, 2]).tolist():
+                m = r[:, 2] == dst
+                h = abs(rc[dst][0] - rc[c][0]) + abs(rc[dst][1] - rc[c][1])
+                f = fired[:, m]
+                cnt = f.sum(axis=1)
+                hops += int(cnt.sum()) * h
+                max_hops = np.where(cnt > 0, np.maximum(max_hops, h), max_hops)
+                tt, k = np.nonzero(f)  # row-major: by step, then route order
+                incoming[dst].append((tt, r[m, 3][k], sv[:, m][tt, k]))
+        if progress is not None:
+            progress(T * done // C)
+    cycles = int((core_cycles + max_hops * cyc["hop"] + cyc["barrier"]).sum()) if C else 0
+    res = SimResult([spikes[c] for c in range(C)], syn, packets, hops, neuron_updates=updates, steps=T, cycles=cycles)
+    e = cfg.get("energy")
+    if e:
+        res.energy_pj = (syn * e["synaptic_op_pj"] + updates * e["neuron_update_pj"] + packets * e["packet_pj"]
+                         + hops * e["hop_pj"])
+    return res
+
+
+def _neurons(acc: np.ndarray, p: np.ndarray, N: int) -> np.ndarray:
+    """The neuron recurrence over T ([T, n] accumulated input -> [T, n] spikes in {-1, 0, 1}), the per-step
+    path's update equations step by step; a specialised loop for the common parameters."""
+    from . import _leak, _sat
+
+    T, n = acc.shape
+    v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb = p
+    out = np.zeros((T, n), dtype=np.int64)
+    v = np.zeros(n, dtype=np.int64)
+    lo, hi = np.int64(-(1 << (N - 1))), np.int64((1 << (N - 1)) - 1)
+    simple = (not (lk == 1).any() and not (li == 1).any() and not (tern == 1).any()
+              and len(np.unique(cm)) <= 1 and len(np.unique(rm)) <= 1 and (k >= 0).all())
+    if simple and n:
+        gt, mode = int(cm[0]) == 1, int(rm[0])
+        shift = (k != 0).any()
+        ks = np.maximum(k, 0)
+        kmask = k != 0
+        x = acc + bias  # v - leak + acc + bias: acc + bias is not saturated on its own in the per-step path
+        s = np.zeros(n, dtype=bool)
+        for t in range(T):
+            if shift:
+                vp = v - np.where(kmask, v >> ks, 0) + x[t]
+            else:
+                vp = v + x[t]
+            np.minimum(vp, hi, out=vp)
+            np.maximum(vp, lo, out=vp)
+            (np.greater if gt else np.greater_equal)(vp, v_th, out=s)
+            if mode == 1:
+                np.copyto(vp, v_reset, where=s)
+            elif mode == 2:
+                vp = np.where(s, np.maximum(vp - v_th, lo), vp)  # then min(., hi): sat(vp - v_th) where s, vp (in range) else
+                np.minimum(vp, hi, out=vp)
+            v = vp
+            out[t] = s
+        return out
+    cur = np.zeros(n, dtype=np.int64)
+    for t in range(T):
+        a = acc[t]
+        if (li == 1).any():
+            lb = np.maximum(lib, 2)
+            ci = _sat(cur - _leak(cur, lilk, lik, lidec, lifb) + a + libias, lb)
+            cur = np.where(li == 1, ci, 0)
+            a = np.where(li == 1, ci, a)
+        vp = _sat(v - _leak(v, lk, k, dec, fb) + a + bias, N)
+        pos_ = np.where(cm == 1, vp > v_th, vp >= v_th)
+        s = pos_.astype(np.int64) - ((tern == 1) & ~pos_ & (vp <= -v_th)).astype(np.int64)
+        v = np.select([rm == 1, rm == 2], [np.where(s != 0, v_reset, vp), _sat(vp - s * v_th, N)], vp)
+        out[t] = s
+    return out
