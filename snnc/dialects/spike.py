@@ -712,6 +712,16 @@ class LIF(_IntNeuron):
                soft: s == 1 ? sat_N(v' - v_th) : s == -1 ? sat_N(v' + v_th) : v'
                none: v'
 
+    Multi-spike (``spike_fn = "multi"``, the integer form of ``snn.lif``'s graded spikes): the
+    result is the spike COUNT, a signed integer tensor ``iW`` (W >= 2; not i1/si2), with
+    ``cmp = "ge"`` and ``v_th >= 1``::
+
+        n    = (v' >= v_th) ? min(v' / v_th, max_spikes, 2^(W-1) - 1) : 0   (v' / v_th: integer
+               division, v' > 0 so it is the floor; max_spikes absent: no cap)
+        v    = hard: (n != 0) ? v_reset : v'
+               soft: v' - n * v_th        (in [0, v'], no saturation needed)
+               none: v'
+
     Leak (``v`` the state before the step, ``N = membrane_bits``)::
 
         leak_mode "shift":  leak = (k == 0) ? 0 : v >>> k          (k = leak_shift, 0 <= k < N)
@@ -730,15 +740,37 @@ class LIF(_IntNeuron):
 
     name = "spike.lif"
     operands = (Operand("input", IntValueTensor),)
-    results = (Result("spikes", SpikeTensor),)
+    results = (Result("spikes", SpikeOrIntTensor, doc="i1/si2 spikes, or the iW spike count (spike_fn = \"multi\")"),)
     attributes = (
         *_LEAK_ATTRS,
         _iparam("v_th", "firing threshold (N-bit)"),
         _iparam("v_reset", "membrane after a hard reset (N-bit)", 0),
         Attr("reset", StringAttr, default="hard", choices=RESETS, doc="hard | soft | none"),
         Attr("cmp", StringAttr, default="ge", choices=COMPARISONS, doc="ge (>=) or gt (>)"),
+        Attr("spike_fn", StringAttr, default="single", choices=("single", "multi"),
+             doc="single: one spike (i1/si2); multi: the spike count (iW result)"),
+        Attr("max_spikes", IntegerAttr, default=None, doc="cap of the multi-spike count (absent: none)",
+             check=lambda a: a.value >= 1, check_doc="must be >= 1"),
     )
     traits = frozenset({Trait.STATEFUL})
+
+    def verify_(self) -> None:
+        super().verify_()
+        rt = self.results[0].type
+        if self.attr("spike_fn") == "single":
+            if not is_spike_tensor(rt):
+                raise self.emit_error(f"result must be i1 or si2 spikes with spike_fn = \"single\", got {rt}")
+            if self.get_attr("max_spikes") is not None:
+                raise self.emit_error("max_spikes needs spike_fn = \"multi\"")
+            return
+        if is_spike_tensor(rt) or width(rt) > 62:
+            raise self.emit_error(f"the spike count of a multi-spike neuron is a signed integer tensor iW (2 <= W <= 62), "
+                                  f"got {rt}")
+        if self.attr("cmp") != "ge":
+            raise self.emit_error("a multi-spike neuron fires n >= 1 spikes exactly when v >= v_th: cmp must be \"ge\"")
+        v = _param_values(self, "v_th")
+        if v.size and int(v.min()) < 1:
+            raise self.emit_error(f"a multi-spike neuron needs v_th >= 1 (the count is v / v_th), got {int(v.min())}")
 
 
 class LI(_IntNeuron):

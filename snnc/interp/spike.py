@@ -281,6 +281,25 @@ def fire_and_reset(op: Operation, vp: np.ndarray, p: dict[str, np.ndarray], tern
     return s, np.array(np.broadcast_to(v, vp.shape), dtype=np.int64)
 
 
+def multi_fire_and_reset(op: Operation, vp: np.ndarray, p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Multi-spike ``spike.lif``: the count ``min(v' // v_th, max_spikes, 2^(W-1) - 1)`` where ``v' >= v_th``
+    (else 0) and the membrane after the reset (hard: ``v_reset`` where the count is > 0; soft: ``v' - n*v_th``)."""
+    v_th = p["v_th"]
+    fired = vp >= v_th
+    n = np.where(fired, vp // np.maximum(v_th, 1), 0).astype(np.int64)
+    cap = sp.signed_range(sp.width(op.results[0].type))[1]
+    m = op.attr("max_spikes")  # type: ignore[attr-defined]
+    n = np.minimum(n, cap if m is None else min(int(m), cap))
+    mode = op.attr("reset")  # type: ignore[attr-defined]
+    if mode == "hard":
+        v = np.where(n != 0, p["v_reset"], vp)
+    elif mode == "soft":
+        v = vp - n * v_th
+    else:
+        v = vp
+    return n, np.array(np.broadcast_to(v, vp.shape), dtype=np.int64)
+
+
 def _zeros(op: Operation, ctx: RunContext) -> dict[str, np.ndarray]:
     t = op.results[0].type
     assert isinstance(t, TensorType)
@@ -297,6 +316,9 @@ class LIF:
     def step(self, op: Operation, inputs: list[np.ndarray], state: dict[str, np.ndarray], ctx: RunContext):
         p = _int_params(op, self.params, ctx)
         vp = integrate(op, state["v"], inputs[0], p)
+        if op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi":  # type: ignore[attr-defined]
+            n, v = multi_fire_and_reset(op, vp, p)
+            return [_out(op, n, ctx)], {"v": v}
         ternary = op.results[0].type.element == si2  # type: ignore[attr-defined]
         s, v = fire_and_reset(op, vp, p, ternary)
         spikes = s.astype(np.int8) if ternary else s.astype(bool)
@@ -316,4 +338,4 @@ class LI:
         return [_out(op, v, ctx)], {"v": v}
 
 
-__all__ = ["fire_and_reset", "im2col", "integrate", "leak", "requant", "sat", "saturating_matvec"]
+__all__ = ["fire_and_reset", "multi_fire_and_reset", "im2col", "integrate", "leak", "requant", "sat", "saturating_matvec"]

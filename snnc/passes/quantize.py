@@ -1120,10 +1120,13 @@ class _Lowering:
     def _lower_neuron(self, op: Operation) -> None:
         p = self.p
         name = op.op_name
-        if op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi":  # type: ignore[attr-defined]
-            raise op.emit_error("is a multi-spike neuron (spike_fn = \"multi\", e.g. Sinabs' default MultiSpike): "
-                                "quantize lowers single-spike neurons only; build the layer with "
-                                "spike_fn=sinabs.activation.SingleSpike (or snnc.nn spike_fn='single')")
+        # multi-spike (graded) neuron: spike.lif{spike_fn = "multi"} whose iW count (scale 1) feeds the next
+        # synapses as an integer input (spike.accumulate_dense: weight x count)
+        multi = op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi"  # type: ignore[attr-defined]
+        if multi and name == "snn.cuba_lif":
+            raise op.emit_error("is a multi-spike neuron with a synaptic current: quantize lowers multi-spike "
+                                "snn.lif / snn.if only (build the Sinabs layer without tau_syn, or with "
+                                "spike_fn=sinabs.activation.SingleSpike)")
         f = lambda n: param_array(op, n, np.float64)  # noqa: E731
         for init in ("v_init", "i_init"):
             if any(d.name == init for d in type(op).attr_defs()) and np.any(f(init) != 0):
@@ -1149,6 +1152,8 @@ class _Lowering:
         mags = []
         if spiking:
             mags += [HEADROOM * f("v_th"), HEADROOM * f("v_reset")]
+        if multi:  # the membrane before the reset reaches (count + 1) * v_th
+            mags.append(HEADROOM * f("v_th") * (self.vrange.get(op.results[0], 0.0) + 1.0))
         if "v" in rng:
             mags.append(np.asarray(1.25 * rng["v"]))
         if mags:
@@ -1207,7 +1212,20 @@ class _Lowering:
                 if vals.size and (vals.min() < lo or vals.max() > hi):
                     raise op.emit_error(f"{k} does not fit membrane-bits={N} (got [{vals.min()}, {vals.max()}]); "
                                         "raise membrane-bits")
-            new = self.insert(op, "spike.lif", [stage_in], [rt], attrs)
+            if multi:
+                if np.any(v_th < 1):
+                    raise op.emit_error(f"the integer threshold of this multi-spike neuron is {int(np.min(v_th))} (< 1): "
+                                        "raise membrane-bits or lower the weight scale")
+                cap = op.attr("max_spikes")  # type: ignore[attr-defined]
+                top = int(cap) if cap is not None else int(hi // max(int(np.min(v_th)), 1))
+                W = next(b for b in (8, 16, 32) if top <= (1 << (b - 1)) - 1) if top < (1 << 31) else 62
+                attrs["spike_fn"] = StringAttr("multi")
+                if cap is not None:
+                    attrs["max_spikes"] = IntegerAttr(int(cap), i64)
+                new = self.insert(op, "spike.lif", [stage_in], [_int_type(shape, W)], attrs)
+                self.scale[new.results[0]] = np.asarray(1.0)  # counts: integers of scale 1
+            else:
+                new = self.insert(op, "spike.lif", [stage_in], [rt], attrs)
             op.results[0].replace_all_uses_with(new.results[0])
         else:
             li = self.insert(op, "spike.li", [stage_in], [_int_type(shape, N)], attrs)

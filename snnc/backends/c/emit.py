@@ -506,7 +506,23 @@ class _Emitter:
             f = int(op.attr("frac_bits"))  # type: ignore[attr-defined]
             b.append(f"        leak = v - SNNC_ASR(v * ({a}) + {_lit(1 << (f - 1))}, {f});")
         b.append(f"        vp = SNNC_SAT(v - leak + (int64_t){x}[i] + ({bias}), {_lit(lo)}, {_lit(hi)});")
-        if spiking:
+        if spiking and op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi":  # type: ignore[attr-defined]
+            # multi-spike: the count n = min(v' / v_th, cap) where v' >= v_th (v_th >= 1: C's / is the floor)
+            out = self.buffer(op.results[0], "cnt")
+            th, _ = self.param(op, "v_th", n, shape)
+            vr, _ = self.param(op, "v_reset", n, shape)
+            cap = sp.signed_range(sp.width(op.results[0].type))[1]
+            m = op.attr("max_spikes")  # type: ignore[attr-defined]
+            cap = cap if m is None else min(int(m), cap)
+            b.append(f"        {{ int64_t nsp = (vp >= ({th})) ? vp / ({th}) : 0;")
+            b.append(f"          if (nsp > {_lit(cap)}) nsp = {_lit(cap)};")
+            reset = op.attr("reset")  # type: ignore[attr-defined]
+            if reset == "hard":
+                b.append(f"          if (nsp != 0) vp = {vr};")
+            elif reset == "soft":
+                b.append(f"          vp -= nsp * (int64_t)({th});")
+            b.append(f"          {out}[i] = ({_ctype(op.results[0].type)[0]})nsp; }}")
+        elif spiking:
             out = self.buffer(op.results[0], "spk")
             th, _ = self.param(op, "v_th", n, shape)
             vr, _ = self.param(op, "v_reset", n, shape)
