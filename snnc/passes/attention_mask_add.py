@@ -119,16 +119,12 @@ class AttentionMaskAdd(Pass):
     def run(self, module: ModuleOp) -> None:
         self.rewrites = []
         for g in [op for op in module.walk() if op.op_name == "snn.graph"]:
-            for op in list(g.body.ops):
-                if op.parent is None:
-                    continue  # erased as part of an earlier rewrite
-                if op.op_name == "nn.sum":
-                    self._sum(op)
-                elif op.op_name == "nn.matmul":
-                    self._matmul(op)
-            for op in list(g.body.ops):
-                if op.parent is not None and op.op_name == "nn.mul":
-                    self._mul(op)
+            # sums of products first (a mul under a sum is a count, not an AND), then the remaining
+            # ANDs (their i1 results make more matmul operands spikes), then the matmuls
+            for name, rewrite in (("nn.sum", self._sum), ("nn.mul", self._mul), ("nn.matmul", self._matmul)):
+                for op in list(g.body.ops):
+                    if op.parent is not None and op.op_name == name:  # (not erased by an earlier rewrite)
+                        rewrite(op)
 
     def _replace(self, old: Operation, new: Value) -> None:
         self.rewrites.append((old.op_name, new.owner.op_name))  # type: ignore[union-attr]
