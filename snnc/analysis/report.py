@@ -8,6 +8,12 @@ layer, with ``T`` time steps and counts per sample (averaged over the batch):
 * ``flops``: dense multiply-accumulates per step (linear: ``out elements x in features``;
   conv: ``out elements x Cin/groups x kernel size``; matmul ``[.., M, K] x [.., K, N]``:
   ``out elements x K``);
+* mask-and-add ops (``attention-mask-add``): ``nn.and_popcount`` (flops: the broadcast product
+  shape, one AND each), ``nn.masked_accumulate`` (as a matmul) and ``nn.spike_and`` (its output
+  elements); their ACs are the additions actually made on the probed run: one per coincidence of two
+  spikes (the sum of the counts) for spike operands, ``nnz(mask) x N`` row elements for
+  ``nn.masked_accumulate`` of numbers, none for ``nn.spike_and`` (logic); ``firing_rate`` is that
+  count over ``T x flops``;
 * ``input_kind``: ``spike`` when the (first spiking) operand has a spike type (``i1``/``si2``),
   else ``real``;
 * ``firing_rate``: the mean fraction of nonzero input elements per step, measured by running
@@ -46,7 +52,9 @@ from ..ir.diagnostics import error
 from ..ir.types import FloatType, IntegerType, TensorType, is_spike_tensor
 from .energy import DEFAULT_ENERGY, EnergyModel
 
-SYNAPSE_OPS = ("nn.linear", "nn.conv1d", "nn.conv2d", "nn.matmul")
+#: attention-mask-add's products without a multiplier (AND, AND + popcount, select-and-add rows)
+MASK_ADD_OPS = ("nn.spike_and", "nn.and_popcount", "nn.masked_accumulate")
+SYNAPSE_OPS = ("nn.linear", "nn.conv1d", "nn.conv2d", "nn.matmul", *MASK_ADD_OPS)
 NEURON_OPS = ("snn.lif", "snn.if", "snn.cuba_lif", "snn.threshold", "spike.lif")
 
 SCHEMA_VERSION = 1
@@ -129,8 +137,12 @@ def layer_flops(op: Operation) -> int:
         w = _attr_array(op, "weight")
         assert w is not None
         return out * int(np.prod(w.shape[1:]))
-    if op.op_name == "nn.matmul":
+    if op.op_name in ("nn.matmul", "nn.masked_accumulate"):
         return out * _shape(op.operands[0])[-1]
+    if op.op_name == "nn.and_popcount":
+        return int(np.prod(op.broadcast_shape()))  # type: ignore[attr-defined]
+    if op.op_name == "nn.spike_and":
+        return out
     raise error(f"'{op.op_name}' is not a synapse op", op.location)
 
 
@@ -138,6 +150,23 @@ def _nonzero_fraction(arr: np.ndarray | None) -> float | None:
     if arr is None or arr.size == 0:
         return None
     return float(np.count_nonzero(arr)) / arr.size
+
+
+def _mask_add_rate(op: Operation, ins: list[np.ndarray | None], out: np.ndarray | None, dense: int) -> float:
+    """The measured additions of a mask-and-add op over the run, as a fraction of its dense products.
+
+    ``nn.and_popcount`` and ``nn.masked_accumulate`` of spikes add 1 per coincidence of two spikes: the
+    sum of their counts.  ``nn.masked_accumulate`` of numbers adds one row element per mask spike and
+    output column: ``nnz(mask) x N``.  ``nn.spike_and`` is logic only: no addition (rate 0)."""
+    if op.op_name == "nn.spike_and" or dense == 0:
+        return 0.0
+    if op.op_name == "nn.and_popcount" or is_spike_tensor(op.operands[1].type):
+        if out is None:
+            return 0.0
+        return float(np.sum(np.asarray(out, dtype=np.float64))) / dense
+    if ins[0] is None:
+        return 0.0
+    return float(np.count_nonzero(ins[0])) * _shape(op.operands[1])[-1] / dense
 
 
 # --------------------------------------------------------------------------- the analysis
@@ -235,7 +264,10 @@ def analyze(
         spikes = [is_spike_tensor(v.type) for v in op.operands]  # type: ignore[arg-type]
         fracs = [_nonzero_fraction(probe(v)) for v in op.operands]
         fracs_f = [1.0 if f is None else f for f in fracs]
-        if op.op_name == "nn.matmul":
+        if op.op_name in MASK_ADD_OPS:
+            kind_in, rate = "spike", _mask_add_rate(op, [probe(v) for v in op.operands], probe(op.results[0]),
+                                                    T * B * flops)
+        elif op.op_name == "nn.matmul":
             if all(spikes):
                 kind_in, rate = "spike", fracs_f[0] * fracs_f[1]
             elif any(spikes):
@@ -316,6 +348,25 @@ def analyze(
         layers=layers,
         totals=totals,
     )
+
+
+def attention_energy(report: ModelReport) -> dict[str, float]:
+    """The attention products of a report (mask-and-add ops and activation x activation ``nn.matmul``):
+    as executed (``acs``, ``energy_pj``: their ACs) and priced as dense matmuls (``dense_macs`` =
+    ``T x flops``, ``dense_energy_pj`` at E_MAC), the convention of a non-spike-driven attention."""
+    att = [la for la in report.layers if la.op in (*MASK_ADD_OPS, "nn.matmul")]
+    e = report.energy_model
+    acs = sum(la.acs for la in att)
+    macs = sum(la.macs for la in att)
+    dense = float(sum(report.time_steps * la.flops for la in att))
+    return {
+        "layers": float(len(att)),
+        "acs": acs,
+        "macs": macs,
+        "energy_pj": e["e_mac_pj"] * macs + e["e_ac_pj"] * acs,
+        "dense_macs": dense,
+        "dense_energy_pj": e["e_mac_pj"] * dense,
+    }
 
 
 # --------------------------------------------------------------------------- rendering

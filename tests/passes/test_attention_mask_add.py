@@ -266,3 +266,51 @@ def test_rewrites_are_recorded_and_idempotent(models):
     text = print_module(m)
     PassManager([p]).run(m)
     assert p.rewrites == [] and print_module(m) == text
+
+
+# --------------------------------------------------------------------------- energy report counts
+
+
+def test_report_counts_mask_add_ops_by_hand():
+    from snnc.analysis.report import analyze, attention_energy
+
+    text = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %q = "snn.input"() {index = 0 : i64, name = "q"} : () -> tensor<2x3xi1>
+    %k = "snn.input"() {index = 1 : i64, name = "k"} : () -> tensor<3x4xi1>
+    %v = "snn.input"() {index = 2 : i64, name = "v"} : () -> tensor<3x4xi1>
+    %x = "snn.input"() {index = 3 : i64, name = "x"} : () -> tensor<3x4xf64>
+    %c = "nn.and_popcount"(%k, %v) {axes = array<i64: 0>} : (tensor<3x4xi1>, tensor<3x4xi1>) -> tensor<4xf64>
+    %a = "nn.masked_accumulate"(%q, %x) : (tensor<2x3xi1>, tensor<3x4xf64>) -> tensor<2x4xf64>
+    %b = "nn.masked_accumulate"(%q, %v) : (tensor<2x3xi1>, tensor<3x4xi1>) -> tensor<2x4xf64>
+    %s = "nn.spike_and"(%k, %v) : (tensor<3x4xi1>, tensor<3x4xi1>) -> tensor<3x4xi1>
+    "snn.output"(%c) {index = 0 : i64, name = "c"} : (tensor<4xf64>) -> ()
+    "snn.output"(%a) {index = 1 : i64, name = "a"} : (tensor<2x4xf64>) -> ()
+    "snn.output"(%b) {index = 2 : i64, name = "b"} : (tensor<2x4xf64>) -> ()
+    "snn.output"(%s) {index = 3 : i64, name = "s"} : (tensor<3x4xi1>) -> ()
+  }) {sym_name = "g"} : () -> ()
+}) : () -> ()
+"""
+    m = parse_module(text)
+    verify(m)
+    k = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1]], bool)
+    v = np.array([[1, 0, 0, 0], [1, 1, 1, 0], [0, 0, 0, 0]], bool)
+    q = np.array([[1, 0, 1], [0, 0, 0]], bool)
+    cal = {"q": q[None], "k": k[None], "v": v[None], "x": np.ones((1, 3, 4))}
+    rep = analyze(m, calibration=cal)
+    by_op = {la.op + ("" if la.op != "nn.masked_accumulate" else la.name): la for la in rep.layers}
+    pop, = [la for la in rep.layers if la.op == "nn.and_popcount"]
+    acc_x, acc_v = [la for la in rep.layers if la.op == "nn.masked_accumulate"]
+    land, = [la for la in rep.layers if la.op == "nn.spike_and"]
+    assert len(by_op) == 4
+    # K AND V has 3 ones: 3 additions; 12 ANDs
+    assert (pop.flops, pop.acs, pop.macs) == (12, 3.0, 0.0)
+    # q selects 2 rows of x, 4 elements each: 8 additions of 2 x 4 x 3 = 24 products
+    assert (acc_x.flops, acc_x.acs) == (24, 8.0) and acc_x.input_kind == "spike"
+    # q row 0 selects v rows 0 and 2: [1,0,0,0] + [0,0,0,0]: one coincidence
+    assert (acc_v.flops, acc_v.acs) == (24, 1.0)
+    assert (land.flops, land.acs, land.energy_pj) == (12, 0.0, 0.0)
+    att = attention_energy(rep)
+    assert att["acs"] == 12.0 and att["dense_macs"] == 12 + 24 + 24 + 12
+    assert att["energy_pj"] == pytest.approx(12 * 0.9) and att["dense_energy_pj"] == pytest.approx(72 * 4.6)
