@@ -1,5 +1,6 @@
 """QP-SNN on scikit-learn's digits: uniform 2-bit weights with weight rescaling (QAT), then
-structured pruning by the singular values of the spike maps (svs), compiled to C and checked.
+structured pruning by the singular values of the spike maps (svs), compiled to C and to
+neuro-core and checked.
 
     .venv/bin/python examples/qp_snn/qp_snn.py [--epochs 15] [--channels 8] [--ratio 0.5] [--out DIR]
 
@@ -12,14 +13,17 @@ the output neuron with the most spikes (cross-entropy on the spike counts).
 Compression: (1) QAT with QP-SNN's quantizer on W / gamma (gamma = mean|W| per output channel,
 2 bits: levels {-1, -1/3, 1/3, 1} x gamma), straight-through gradients; (2) ``prune{criterion=svs}``
 on 64 training images removes ``ratio`` of the conv channels (propagated into the linear
-layer's column blocks); (3) ``quantize{weight-bits=3,per-channel=true}``: the QAT weights are
-odd multiples of gamma/3 per channel, detected as a grid and mapped to integers without a
-second rounding; (4) ``snnc compile --target c`` and ``snnc check --target c``.
+layer's column blocks); (3) ``quantize{weight-grid=uniform:3,per-channel=true}``: the QAT
+weights are odd multiples of gamma/3 per channel, a declared 3-bit grid (checked per layer),
+mapped to integers without a second rounding; (4) ``snnc compile/check --target c`` and
+``--target neuro-core``, and the neuro-core configuration run by the chip simulator
+(snnc.sim) on the test images: accuracy, cores used and the chip model's energy per sample.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -128,6 +132,32 @@ def accuracy(module, X, y) -> float:
     return float(np.mean(counts.argmax(axis=1) == y))
 
 
+def neuro_core(snnc: list[str], src: Path, out: Path, pipeline: str, cal: Path, xs: np.ndarray, y: np.ndarray) -> dict:
+    """``snnc compile/check --target neuro-core`` of ``src``, then the configuration run by the chip simulator
+    on the inputs ``xs`` [T, B, *shape]: accuracy, cores used, synapses and the chip model's energy per sample."""
+    from snnc.sim import run_config
+
+    nc = out / "neuro-core"
+    args = ["-p", pipeline, "--calibration", str(cal)]
+    comp = subprocess.run(snnc + ["compile", str(src), "--target", "neuro-core", "-o", str(nc), *args],
+                          capture_output=True, text=True)
+    chk = subprocess.run(snnc + ["check", str(src), "--target", "neuro-core", *args], capture_output=True, text=True)
+    res = {"nc_compile_rc": comp.returncode, "nc_compile": (comp.stdout + comp.stderr)[-2000:],
+           "nc_check_rc": chk.returncode, "nc_check": (chk.stdout + chk.stderr)[-2000:]}
+    if comp.returncode == 0:
+        rep = json.loads((nc / "report.json").read_text())
+        correct, energy, synops = 0, 0.0, 0
+        for b in range(xs.shape[1]):
+            outs, r = run_config(nc, {"x": xs[:, b]})
+            correct += int(outs["s"].astype(np.int64).sum(axis=0).argmax() == y[b])
+            energy += float(r.energy_pj or 0.0)
+            synops += r.synaptic_ops
+        n = max(xs.shape[1], 1)
+        res.update(nc_cores=rep["cores_used"], nc_synapses=rep["synapses"], nc_accuracy=correct / n,
+                   nc_energy_pj=energy / n, nc_synaptic_ops=synops / n)
+    return res
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=15)
@@ -157,7 +187,7 @@ def main(argv: list[str] | None = None) -> dict:
     PassManager([pr]).run(pruned)
     rows[f"+ svs pruning {args.ratio:.0%}, float IR"] = (accuracy(pruned, Xte, yte), pr.report.after.params * 4,
                                                          pr.report.after.energy_pj)
-    q = Quantize(weight_bits=3, per_channel=True, calibration=cal)
+    q = Quantize(weight_grid="uniform:3", per_channel=True, calibration=cal)
     integer = pruned.clone()
     PassManager([q]).run(integer)
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,18 +196,23 @@ def main(argv: list[str] | None = None) -> dict:
         (out / "qp_snn_pruned.mlir").write_text(print_module(pruned))
         np.save(out / "calibration.npy", cal)
         snnc = [str(Path(sys.executable).parent / "snnc")]
+        pipeline = "canonicalize,quantize{weight-grid=uniform:3,per-channel=true}"
         comp = subprocess.run(snnc + ["compile", str(out / "qp_snn_pruned.mlir"), "--target", "c", "-o", str(out / "c"),
-                                      "-p", "canonicalize,quantize{weight-bits=3,per-channel=true}",
-                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
-        chk = subprocess.run(snnc + ["check", str(out / "qp_snn_pruned.mlir"), "--target", "c",
-                                     "-p", "canonicalize,quantize{weight-bits=3,per-channel=true}",
+                                      "-p", pipeline, "--calibration", str(out / "calibration.npy")],
+                              capture_output=True, text=True)
+        chk = subprocess.run(snnc + ["check", str(out / "qp_snn_pruned.mlir"), "--target", "c", "-p", pipeline,
                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
         flash = sum(p.stat().st_size for p in (out / "c").glob("model.c")) if comp.returncode == 0 else None
+        nc = neuro_core(snnc, out / "qp_snn_pruned.mlir", out, pipeline, out / "calibration.npy",
+                        np.repeat(Xte[None], T, axis=0), yte)
     from snnc.backends.c import emit
 
     with tempfile.TemporaryDirectory() as tmp:
         art = emit(integer, "host", Path(tmp))
     rows["+ integer (3-bit odd levels), C"] = (accuracy(integer, Xte, yte), art.flash_bytes, pr.report.after.energy_pj)
+    if "nc_cores" in nc:  # footprint: synapse table entries x 3 bits; energy: the neuro-core chip model
+        rows[f"+ integer, neuro-core simulator ({nc['nc_cores']} cores)"] = (
+            nc["nc_accuracy"], (nc["nc_synapses"] * 3 + 7) // 8, nc["nc_energy_pj"])
     result = {
         "rows": rows,
         "exact_layers": q.report.exact_layers,
@@ -188,6 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
         "check_rc": chk.returncode,
         "check": (chk.stdout + chk.stderr)[-2000:],
         "model_c_bytes": flash,
+        **nc,
     }
     print(f"QP-SNN on digits: {len(Xtr)} train / {len(Xte)} test, T = {T}, {args.channels} conv channels")
     print("| model | test accuracy | footprint (bytes) | energy / sample (nJ) |")
@@ -198,9 +234,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"quantize: exact grid {result['exact_layers']}, rounded {result['rounded_layers']}")
     print(f"snnc compile --target c: rc {comp.returncode}; snnc check --target c: rc {chk.returncode}")
     print(result["check"])
+    print(f"snnc compile --target neuro-core: rc {nc['nc_compile_rc']}; snnc check --target neuro-core: rc "
+          f"{nc['nc_check_rc']}")
+    print(nc["nc_compile"])
+    print(nc["nc_check"])
     return result
 
 
 if __name__ == "__main__":
     res = main()
-    raise SystemExit(0 if res["compile_rc"] == 0 and res["check_rc"] == 0 else 1)
+    ok = all(res[k] == 0 for k in ("compile_rc", "check_rc", "nc_compile_rc", "nc_check_rc"))
+    raise SystemExit(0 if ok else 1)

@@ -1,5 +1,5 @@
 """QT-SNN on digits read row by row: threshold-adaptive ternary encoding, ternary spiking
-neurons, 4-bit weights and 8-bit membranes; compiled to C and checked.
+neurons, 4-bit weights and 8-bit membranes; compiled to C and to neuro-core and checked.
 
     .venv/bin/python examples/qt_snn/qt_snn.py [--epochs 20] [--hidden 64] [--out DIR]
 
@@ -9,13 +9,17 @@ our reading of QT-SNN's encoder) into {-1, 0, +1} spikes.  Model (snnc.nn, surro
 gradients): linear(8 -> H) -> ``TernaryLIF`` (alpha = 0.875, v_th = 1, soft reset: emits
 {-1, 0, +1}) -> linear(H -> 10) -> LIF (alpha = 0.875); the class is the output neuron with
 the most spikes.  QAT: 4-bit symmetric per-channel weights (straight-through).  Compile:
-``quantize{weight-bits=4,per-channel=true,membrane-bits=8}``: ternary spikes stay ``si2``,
-their accumulate adds or subtracts weights; ``snnc compile --target c``, ``snnc check``.
+``quantize{weight-grid=uniform:4,per-channel=true,membrane-bits=8}`` (the declared QAT grid,
+checked per layer, no second rounding): ternary spikes stay ``si2``, their accumulate adds or
+subtracts weights; ``snnc compile/check --target c`` and ``--target neuro-core`` (ternary
+spikes as graded -1/+1 events), and the neuro-core configuration run by the chip simulator
+on the test sequences (accuracy, cores, the chip model's energy per sample).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -122,6 +126,32 @@ def accuracy(module, S, y) -> float:
     return float(np.mean(counts.argmax(axis=1) == y))
 
 
+def neuro_core(snnc: list[str], src: Path, out: Path, pipeline: str, cal: Path, xs: np.ndarray, y: np.ndarray) -> dict:
+    """``snnc compile/check --target neuro-core`` of ``src``, then the configuration run by the chip simulator
+    on the inputs ``xs`` [T, B, *shape]: accuracy, cores used, synapses and the chip model's energy per sample."""
+    from snnc.sim import run_config
+
+    nc = out / "neuro-core"
+    args = ["-p", pipeline, "--calibration", str(cal)]
+    comp = subprocess.run(snnc + ["compile", str(src), "--target", "neuro-core", "-o", str(nc), *args],
+                          capture_output=True, text=True)
+    chk = subprocess.run(snnc + ["check", str(src), "--target", "neuro-core", *args], capture_output=True, text=True)
+    res = {"nc_compile_rc": comp.returncode, "nc_compile": (comp.stdout + comp.stderr)[-2000:],
+           "nc_check_rc": chk.returncode, "nc_check": (chk.stdout + chk.stderr)[-2000:]}
+    if comp.returncode == 0:
+        rep = json.loads((nc / "report.json").read_text())
+        correct, energy, synops = 0, 0.0, 0
+        for b in range(xs.shape[1]):
+            outs, r = run_config(nc, {"x": xs[:, b]})
+            correct += int(outs["s"].astype(np.int64).sum(axis=0).argmax() == y[b])
+            energy += float(r.energy_pj or 0.0)
+            synops += r.synaptic_ops
+        n = max(xs.shape[1], 1)
+        res.update(nc_cores=rep["cores_used"], nc_synapses=rep["synapses"], nc_accuracy=correct / n,
+                   nc_energy_pj=energy / n, nc_synaptic_ops=synops / n)
+    return res
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=20)
@@ -146,10 +176,10 @@ def main(argv: list[str] | None = None) -> dict:
     rows["full precision (float32)"] = (accuracy(base, Ste, yte), st.params * 4, st.energy_pj)
     st = model_stats(qat, {"x": cal})
     rows["QAT 4-bit weights, float IR"] = (accuracy(qat, Ste, yte), st.params * 4, st.energy_pj)
-    q = Quantize(weight_bits=4, per_channel=True, membrane_bits=8, calibration=cal)
+    q = Quantize(weight_grid="uniform:4", per_channel=True, membrane_bits=8, calibration=cal)
     integer = qat.clone()
     PassManager([q]).run(integer)
-    pipeline = "canonicalize,quantize{weight-bits=4,per-channel=true,membrane-bits=8}"
+    pipeline = "canonicalize,quantize{weight-grid=uniform:4,per-channel=true,membrane-bits=8}"
     with tempfile.TemporaryDirectory() as tmp:
         art = emit(integer, "host", Path(tmp))
         out = args.out or Path(tmp) / "work"
@@ -161,11 +191,16 @@ def main(argv: list[str] | None = None) -> dict:
                                       "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
         chk = subprocess.run(snnc + ["check", str(out / "qt_snn.mlir"), "--target", "c", "-p", pipeline,
                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
+        nc = neuro_core(snnc, out / "qt_snn.mlir", out, pipeline, out / "calibration.npy", Ste, yte)
     rows["+ integer, 8-bit membrane, ternary spikes, C"] = (accuracy(integer, Ste, yte), art.flash_bytes, st.energy_pj)
+    if "nc_cores" in nc:  # footprint: synapse table entries x 4 bits; energy: the neuro-core chip model
+        rows[f"+ integer, neuro-core simulator ({nc['nc_cores']} cores)"] = (
+            nc["nc_accuracy"], (nc["nc_synapses"] * 4 + 7) // 8, nc["nc_energy_pj"])
     res = {"rows": rows, "exact_layers": q.report.exact_layers, "rounded_layers": q.report.rounded_layers,
            "agreement": q.report.summary(), "compile_rc": comp.returncode, "compile_err": comp.stderr[-2000:],
            "check_rc": chk.returncode, "check": (chk.stdout + chk.stderr)[-2000:],
-           "ternary_ops": sorted({str(op.results[0].type) for op in integer.walk() if op.op_name == "spike.lif"})}
+           "ternary_ops": sorted({str(op.results[0].type) for op in integer.walk() if op.op_name == "spike.lif"}),
+           **nc}
     print(f"QT-SNN on digits as row sequences: {Str.shape[1]} train / {Ste.shape[1]} test, T = {T}, hidden {args.hidden}")
     print("| model | test accuracy | footprint (bytes) | energy / sample (nJ) |")
     print("|---|---|---|---|")
@@ -175,9 +210,14 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"spike.lif result types: {res['ternary_ops']}")
     print(f"snnc compile --target c: rc {comp.returncode}; snnc check --target c: rc {chk.returncode}")
     print(res["check"])
+    print(f"snnc compile --target neuro-core: rc {nc['nc_compile_rc']}; snnc check --target neuro-core: rc "
+          f"{nc['nc_check_rc']}")
+    print(nc["nc_compile"])
+    print(nc["nc_check"])
     return res
 
 
 if __name__ == "__main__":
     r = main()
-    raise SystemExit(0 if r["compile_rc"] == 0 and r["check_rc"] == 0 else 1)
+    ok = all(r[k] == 0 for k in ("compile_rc", "check_rc", "nc_compile_rc", "nc_check_rc"))
+    raise SystemExit(0 if ok else 1)

@@ -19,6 +19,7 @@ def _load(rel: str):
     return mod
 
 
+@pytest.mark.slow  # trains twice, C + qemu + neuro-core compile/check, simulator on 40 images: ~60 s
 @pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
 def test_qp_snn_example_tiny(tmp_path):
     pytest.importorskip("torch")
@@ -34,6 +35,13 @@ def test_qp_snn_example_tiny(tmp_path):
     assert rows[3][1] < rows[2][1]  # integers shrink it again
     assert "2 channel(s) removed" in res["prune"]
     assert (tmp_path / "c" / "model.c").exists()
+    # neuro-core: compile + check green (simulator bit-exact with the integer interpreter), and the
+    # simulator classifies the test images exactly as the integer graph does
+    assert res["nc_compile_rc"] == 0, res["nc_compile"]
+    assert res["nc_check_rc"] == 0 and "neuro-core simulator  s       bit-exact" in res["nc_check"], res["nc_check"]
+    assert (tmp_path / "neuro-core" / "config.json").exists()
+    assert res["nc_cores"] >= 1 and res["nc_energy_pj"] > 0
+    assert rows[4][0] == rows[3][0]  # simulator accuracy == C / integer-interpreter accuracy
 
 
 @pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
@@ -51,6 +59,7 @@ def test_q_snn_example_tiny(tmp_path):
     assert (tmp_path / "c" / "model.c").exists()
 
 
+@pytest.mark.slow  # as above: ~60 s
 @pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
 def test_qt_snn_example_tiny(tmp_path):
     """Ternary spikes end to end: TernaryEncoder -> si2 graph input -> ternary LIF (si2) ->
@@ -65,7 +74,12 @@ def test_qt_snn_example_tiny(tmp_path):
     assert "tensor<16xsi2>" in res["ternary_ops"]  # the hidden neurons stay ternary in the integer IR
     assert "si2" in (tmp_path / "qt_snn.mlir").read_text()
     rows = list(res["rows"].values())
-    assert rows[-1][1] < rows[0][1]
+    assert rows[2][1] < rows[0][1]
+    assert res["exact_layers"] and not res["rounded_layers"]  # weight-grid=uniform:4 declared and held
+    # neuro-core with ternary spikes (graded -1/+1 events): compile + check green, simulator == integer graph
+    assert res["nc_compile_rc"] == 0, res["nc_compile"]
+    assert res["nc_check_rc"] == 0 and "neuro-core simulator  s       bit-exact" in res["nc_check"], res["nc_check"]
+    assert rows[3][0] == rows[2][0]
 
 
 @pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
