@@ -131,7 +131,9 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
     syn = packets = hops = updates = 0
     core_cycles = np.zeros(T, dtype=np.int64)
     max_hops = np.zeros(T, dtype=np.int64)
-    by_src = {c: routes[routes[:, 0] == c] for c in range(C)}
+    ro = routes[np.argsort(routes[:, 0], kind="stable")]  # file order within each source core
+    cut = np.searchsorted(ro[:, 0], np.arange(C + 1))
+    by_src = {c: ro[cut[c]:cut[c + 1]] for c in range(C)}
     for done, c in enumerate(order, 1):
         A, n = W[c].shape
         grp, groups, gbias = G[c]
@@ -161,8 +163,8 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
             hi = (1 << (bits - 1)) - 1
             X = sps.csr_matrix((gv, (gt, ga)), shape=(T, A), dtype=np.int64)
             X.sum_duplicates()
-            wmax = int(np.abs(W[c]).max(initial=0)) if len(groups) == 1 else \
-                int(np.abs(W[c][grp == gi]).max(initial=0))
+            wg = W[c] if len(groups) == 1 else W[c][grp == gi]
+            wmax = max(int(wg.max(initial=0)), -int(wg.min(initial=0)))
             step_abs = np.bincount(gt, weights=np.abs(gv), minlength=T) * wmax  # float: no int64 overflow
             x = _matmul(X, W[c], float(step_abs.max(initial=0)))
             for t in np.nonzero(step_abs > hi)[0].tolist():  # may saturate: the exact sequence of this step
@@ -177,7 +179,7 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
                 x[dl:] = _sat(x[dl:] + gbias[gi], int(gd["out_bits"]))
             acc = x if acc is None else _sat(acc + x, AB[c])
         s = _neurons(acc, P[c], NB[c])
-        spikes[c] = s.astype(np.int8)
+        spikes[c] = s
         r = by_src[c]
         if len(r):
             sv = s[:, r[:, 1]]  # [T, R] value each route carries at each step
@@ -204,40 +206,49 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
 
 
 def _neurons(acc: np.ndarray, p: np.ndarray, N: int) -> np.ndarray:
-    """The neuron recurrence over T ([T, n] accumulated input -> [T, n] spikes in {-1, 0, 1}), the per-step
-    path's update equations step by step; a specialised loop for the common parameters."""
+    """The neuron recurrence over T ([T, n] accumulated input -> [T, n] int8 spikes in {-1, 0, 1}), the per-step
+    path's update equations step by step; a specialised in-place loop for the common parameters."""
     from . import _leak, _sat
 
     T, n = acc.shape
     v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb = p
-    out = np.zeros((T, n), dtype=np.int64)
     v = np.zeros(n, dtype=np.int64)
     lo, hi = np.int64(-(1 << (N - 1))), np.int64((1 << (N - 1)) - 1)
     simple = (not (lk == 1).any() and not (li == 1).any() and not (tern == 1).any()
               and len(np.unique(cm)) <= 1 and len(np.unique(rm)) <= 1 and (k >= 0).all())
-    if simple and n:
+    if simple and n and T:
         gt, mode = int(cm[0]) == 1, int(rm[0])
         shift = (k != 0).any()
         ks = np.maximum(k, 0)
         kmask = k != 0
-        x = acc + bias  # v - leak + acc + bias: acc + bias is not saturated on its own in the per-step path
-        s = np.zeros(n, dtype=bool)
+        x = acc + bias  # v - leak + acc + bias
+        out = np.zeros((T, n), dtype=bool)
+        clip_hi = clip_lo = True
+        if mode == 1:
+            # hard reset: after a step v <= max(v_th, v_reset) (no spike: v' < v_th, or <= for gt; spike: v_reset)
+            # and v >= min(0, v_reset) + the sum of the negative inputs so far; a shift leak only moves v towards
+            # 0. Where these bounds cannot leave [lo, hi] the saturation is the identity and is skipped.
+            top = np.maximum(np.maximum(v_th, v_reset), 0)
+            clip_hi = bool((top + x.max(axis=0) > hi).any())
+            clip_lo = bool((np.minimum(v_reset, 0) + np.minimum(x, 0).sum(axis=0) < lo).any())
+        cmp = np.greater if gt else np.greater_equal
         for t in range(T):
             if shift:
-                vp = v - np.where(kmask, v >> ks, 0) + x[t]
-            else:
-                vp = v + x[t]
-            np.minimum(vp, hi, out=vp)
-            np.maximum(vp, lo, out=vp)
-            (np.greater if gt else np.greater_equal)(vp, v_th, out=s)
+                v -= np.where(kmask, v >> ks, 0)
+            v += x[t]
+            if clip_hi:
+                np.minimum(v, hi, out=v)
+            if clip_lo:
+                np.maximum(v, lo, out=v)
+            s = out[t]
+            cmp(v, v_th, out=s)
             if mode == 1:
-                np.copyto(vp, v_reset, where=s)
+                np.copyto(v, v_reset, where=s)
             elif mode == 2:
-                vp = np.where(s, np.maximum(vp - v_th, lo), vp)  # then min(., hi): sat(vp - v_th) where s, vp (in range) else
-                np.minimum(vp, hi, out=vp)
-            v = vp
-            out[t] = s
-        return out
+                v = np.where(s, np.maximum(v - v_th, lo), v)  # then min(., hi): sat(v' - v_th) where s
+                np.minimum(v, hi, out=v)
+        return out.view(np.int8)
+    out = np.zeros((T, n), dtype=np.int8)
     cur = np.zeros(n, dtype=np.int64)
     for t in range(T):
         a = acc[t]

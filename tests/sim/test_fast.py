@@ -55,8 +55,9 @@ def random_ff_config(path, rng, *, C=4, acc_bits=6, mem_bits=8, rows=6, uniform=
     for _ in range(C):
         w = rng.integers(-8, 8, (n_ax, n_neu))
         p = random_params(rng, n_neu, rows, mem_bits)
-        if uniform:
-            p[3], p[4], p[5] = 0, 1, 0
+        if uniform:  # one reset mode and comparison per core (the fast path's specialised recurrence)
+            p[4], p[5] = rng.integers(0, 3), rng.integers(0, 2)
+            p[1] = np.minimum(p[1], p[0])
         cores.append((w, p))
     order = rng.permutation(C).tolist()
     routes = []
@@ -92,10 +93,11 @@ def random_ff_config(path, rng, *, C=4, acc_bits=6, mem_bits=8, rows=6, uniform=
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("kind", ["v1", "v3-params", "uniform", "groups", "graded"])
+@pytest.mark.parametrize("kind", ["v1", "v3-params", "uniform", "uniform-wide", "groups", "graded"])
 def test_fast_equals_per_step(tmp_path, seed, kind):
     rng = np.random.default_rng(seed)
-    kw = {"v1": {}, "v3-params": {"rows": PARAM_ROWS}, "uniform": {"uniform": True, "acc_bits": 24, "mem_bits": 24},
+    kw = {"v1": {}, "v3-params": {"rows": PARAM_ROWS}, "uniform": {"uniform": True, "mem_bits": 6},
+          "uniform-wide": {"uniform": True, "acc_bits": 24, "mem_bits": 24},
           "groups": {"groups": True, "rows": PARAM_ROWS}, "graded": {"graded": True, "dup_axons": True}}[kind]
     inputs = random_ff_config(tmp_path, rng, **kw)
     cfg = json.loads((tmp_path / "config.json").read_text())
@@ -182,4 +184,19 @@ def test_tie_order_of_a_saturating_step(tmp_path):
     assert slow.spikes[1][:, 0].tolist() == [1] * 5
     fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
     assert fast is not None
+    same(fast, slow)
+
+
+@pytest.mark.parametrize("reset", [0, 1, 2])
+def test_membrane_saturates_low_then_recovers(tmp_path, reset):
+    """6-bit membranes: ten -8 inputs pin v at -32 (not -80); then +7 a step reaches v_th = 5 at the 6th
+    step (v = -32 + 42 = 10 >= 5), i.e. step 15 — without the saturation it would take until step 22."""
+    w = np.array([[-8], [7]])
+    p = np.array([[5], [0], [0], [0], [reset], [0]])
+    write_config(tmp_path, [(w, p)], np.zeros((0, 4), dtype=np.int64), [0], weight_bits=4, membrane_bits=6,
+                 accumulator_bits=6)
+    inputs = [[(0, 0)] if t < 10 else [(0, 1)] for t in range(24)]
+    slow = simulate(tmp_path, inputs, fast=False)
+    assert int(np.argmax(slow.spikes[0][:, 0])) == 15
+    fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
     same(fast, slow)
