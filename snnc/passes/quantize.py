@@ -476,6 +476,16 @@ class _Term:
     scale: float = 1.0
 
 
+def _is_spike_gate(op: Operation) -> bool:
+    """``nn.sub(x, nn.mul(d, x))`` (or ``nn.mul(x, d)``) with ``d`` spikes: x gated to 0 where d fires."""
+    x, m = op.operands
+    g = m.defining_op()
+    if g is None or g.op_name != "nn.mul":
+        return False
+    a, b = g.operands
+    return (a is x and is_spike_tensor(b.type)) or (b is x and is_spike_tensor(a.type))
+
+
 def _int_type(shape, bits: int) -> TensorType:
     return TensorType(tuple(shape), IntegerType(bits))
 
@@ -899,8 +909,33 @@ class _Lowering:
             return self._terms(op.operands[0], neuron, delay) + self._terms(op.operands[1], neuron, delay)
         if op.op_name == "snn.delay":
             return self._terms(op.operands[0], neuron, delay + int(op.attr("steps")))  # type: ignore[attr-defined]
+        if op.op_name == "nn.scale" and is_spike_tensor(op.operands[0].type):
+            return [_Term(self._scale_as_linear(op, neuron), delay)]
+        if op.op_name == "nn.sub" and _is_spike_gate(op):
+            raise neuron.emit_error(
+                "input is gated by the neuron's own delayed spikes, nn.sub(x, nn.mul(snn.delay(s), x)) (snnTorch RLeaky "
+                "reset_mechanism='zero': the membrane is 0 for the whole step after a spike); the integer neurons have no "
+                "input gate: use reset_mechanism='subtract' or 'none' to compile this neuron")
         raise neuron.emit_error(f"input comes from '{op.op_name}'; quantize lowers neurons fed by nn.linear/nn.conv2d "
                                 "(summed by nn.add, possibly through snn.delay)")
+
+    def _scale_as_linear(self, op: Operation, neuron: Operation) -> Operation:
+        """``nn.scale(s, V)`` of spikes (a one-to-one recurrence, snnTorch RLeaky's ``V``) as the equal
+        ``nn.linear`` with the diagonal weight ``diag(V)`` (exact: the other products are 0), so that it
+        lowers as a synapse; 1-d neuron shapes only."""
+        t = op.results[0].type
+        assert isinstance(t, TensorType)
+        if len(t.shape) != 1:
+            raise neuron.emit_error(
+                f"input comes from a one-to-one scaling of spikes (nn.scale, e.g. snnTorch RLeaky's V) of shape "
+                f"{list(t.shape)}; quantize lowers it as a diagonal synapse for 1-d neuron layers only")
+        n = int(t.shape[0])
+        v = np.broadcast_to(np.asarray(param_array(op, "scale", np.float64)).reshape(-1), (n,))
+        w = np.diag(v)
+        lin = self.insert(op, "nn.linear", [op.operands[0]], [t], {"weight": weight_attr(w, t.element, hint="weight")})
+        op.results[0].replace_all_uses_with(lin.results[0])
+        op.erase()
+        return lin
 
     def _rows(self, w: np.ndarray) -> np.ndarray:
         return w.reshape(w.shape[0], -1)

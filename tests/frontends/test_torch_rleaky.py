@@ -99,18 +99,34 @@ def test_recurrent_lif_multi_step_import():
     assert 0.05 < float(ref.mean()) < 0.95
 
 
-@pytest.mark.parametrize("reset", ["subtract", "none"])
-def test_rleaky_linear_check_target_c(reset, tmp_path):
-    """snnc check --target c: quantize lowers the recurrence (subtract folds v_th into the diagonal)."""
+def _check_c(rec: str, reset: str, tmp_path):
     from typer.testing import CliRunner
 
     from snnc.cli import app
     from snnc.ir import print_module
 
     torch.manual_seed(0)
-    m = RNet("linear", reset).float().eval()
+    m = RNet(rec, reset).float().eval()
+    shape = (2, 5, 5) if rec == "conv2d" else (10,)
     path = tmp_path / "rleaky.mlir"
-    path.write_text(print_module(import_torch(m, torch.zeros(1, 10), time_layout="step")))
-    res = CliRunner().invoke(app, ["check", str(path), "--target", "c"])
+    path.write_text(print_module(import_torch(m, torch.zeros(1, *shape), time_layout="step")))
+    return CliRunner().invoke(app, ["check", str(path), "--target", "c"])
+
+
+@pytest.mark.parametrize("rec", ["linear", "v_scalar", "v_vector", "conv2d"])
+@pytest.mark.parametrize("reset", ["subtract", "none"])
+def test_rleaky_check_target_c(reset, rec, tmp_path):
+    """snnc check --target c: quantize lowers the recurrence (subtract folds v_th into the diagonal / centre
+    tap / V); a one-to-one V (nn.scale of the delayed spikes) becomes a diagonal synapse."""
+    res = _check_c(rec, reset, tmp_path)
     assert res.exit_code == 0, res.output
     assert "integer levels agree bit for bit" in res.output
+
+
+@pytest.mark.parametrize("rec", ["linear", "v_vector"])
+def test_rleaky_zero_reset_quantize_diagnostic(rec, tmp_path):
+    """reset_mechanism='zero' gates the input with the delayed spikes: a located diagnostic at the neuron."""
+    res = _check_c(rec, "zero", tmp_path)
+    assert res.exit_code == 1
+    assert "rleaky.mlir:" in res.output and "'snn.lif' op input is gated by the neuron's own delayed spikes" in res.output
+    assert "reset_mechanism='subtract' or 'none'" in res.output and "Traceback" not in res.output
