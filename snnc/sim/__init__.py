@@ -10,6 +10,8 @@ Configuration directory (format ``snnc-neuro-core`` version 3; versions 1 and 2 
   9 ternary (1: the neuron also fires -1 when ``v' <= -v_th``; soft reset then adds v_th),
   10 current compartment (1: a CUBA synaptic-current compartment ``i`` sits before the membrane), 11 its width,
   12 its bias, 13 its leak_kind, 14 its leak_shift, 15 its decay, 16 its frac_bits  (v3; missing rows read as 0);
+  17 multi-spike (1: the neuron sends the count ``n = min(v' // v_th, cap)`` where ``v' >= v_th`` as a graded
+  event of payload n; soft reset subtracts ``n v_th``), 18 cap (v3, only in cores that have such neurons);
 - ``routes.npy`` int64 [R, 4]: (source core, source neuron, destination core, destination axon).
 
 Version 2 adds (all optional):
@@ -63,6 +65,8 @@ FORMAT = "snnc-neuro-core"
 VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
 PARAM_ROWS = 17
+#: rows 17 (multi-spike neuron) and 18 (its count cap): present only in cores with multi-spike neurons
+PARAM_ROWS_MULTI = 19
 #: the cycle model (config.json ``cycles`` overrides): per step, every core works in parallel for
 #: ``synaptic_op`` x its synaptic operations + ``neuron_update`` x its neurons; the step then waits for the
 #: farthest packet of the step (``hop`` per mesh hop) and a barrier (``barrier`` cycles)
@@ -176,9 +180,13 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
     P = []
     for i in range(C):
         p = _load(d, f"core{i}_params.npy").astype(np.int64)
-        if p.shape[0] < PARAM_ROWS:
-            p = np.concatenate([p, np.zeros((PARAM_ROWS - p.shape[0], p.shape[1]), dtype=np.int64)])
+        if p.shape[0] > PARAM_ROWS_MULTI:
+            raise error(f"{d / f'core{i}_params.npy'}: error: {p.shape[0]} parameter rows, at most "
+                        f"{PARAM_ROWS_MULTI} are defined")
+        if p.shape[0] < PARAM_ROWS_MULTI:
+            p = np.concatenate([p, np.zeros((PARAM_ROWS_MULTI - p.shape[0], p.shape[1]), dtype=np.int64)])
         P.append(p)
+    multi_core = [bool((p[17] == 1).any()) for p in P]
     G = [_core_groups(d, i, cfg["cores"][i], W[i].shape[0], W[i].shape[1], AB[i]) for i in range(C)]
     cyc = {**DEFAULT_CYCLES, **cfg.get("cycles", {})}
     pos = {c: k for k, c in enumerate(cfg["order"])}
@@ -238,7 +246,7 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
                     x = _sat(x + gbias[gi], int(gd["out_bits"]))
                 acc = x if acc is None else _sat(acc + x, AB[c])
             p = P[c]
-            v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb = p
+            v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb, mul, cap = p
             if (li == 1).any():
                 lb = np.maximum(lib, 2)
                 ci = _sat(cur[c] - _leak(cur[c], lilk, lik, lidec, lifb) + acc + libias,
@@ -248,8 +256,11 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             vp = _sat(v[c] - _leak(v[c], lk, k, dec, fb) + acc + bias, N)
             pos_ = np.where(cm == 1, vp > v_th, vp >= v_th)
             s = pos_.astype(np.int64) - ((tern == 1) & ~pos_ & (vp <= -v_th)).astype(np.int64)
+            if (mul == 1).any():  # multi-spike: the count min(v' // v_th, cap) where v' >= v_th
+                cnt = np.minimum(np.where(vp >= v_th, vp // np.maximum(v_th, 1), 0), cap)
+                s = np.where(mul == 1, cnt, s)
             v[c] = np.select([rm == 1, rm == 2], [np.where(s != 0, v_reset, vp), _sat(vp - s * v_th, N)], vp)
-            out[c].append(s.astype(np.int8))
+            out[c].append(s.astype(np.int32 if multi_core[c] else np.int8))
             r = by_src[c]
             if len(r):
                 fired = r[s[r[:, 1]] != 0]
@@ -265,7 +276,8 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
         steps += 1
         if progress is not None:
             progress(steps)
-    res = SimResult([np.array(o, dtype=np.int8).reshape(len(o), W[c].shape[1]) for c, o in enumerate(out)],
+    res = SimResult([np.array(o, dtype=np.int32 if multi_core[c] else np.int8).reshape(len(o), W[c].shape[1])
+                     for c, o in enumerate(out)],
                     syn, packets, hops, neuron_updates=updates, steps=steps, cycles=cycles)
     e = cfg.get("energy")
     if e:
@@ -352,11 +364,11 @@ def run_config(config_dir, inputs: dict[str, np.ndarray], progress=None) -> tupl
     for spec in cfg.get("outputs", []):
         cn = _load(d, spec["neurons"]).reshape(-1, 2)
         T = res.steps
-        y = np.zeros((T, len(cn)), dtype=np.int8)
+        y = np.zeros((T, len(cn)), dtype=np.result_type(np.int8, *[res.spikes[c].dtype for c in set(cn[:, 0].tolist())]))
         for i, (c, n) in enumerate(cn.tolist()):
             y[:, i] = res.spikes[c][:, n]
         outs[spec["name"]] = y.reshape(T, *spec["shape"])
     return outs, res
 
 
-__all__ = ["DEFAULT_CYCLES", "FORMAT", "PARAM_ROWS", "VERSION", "SimResult", "host_events", "load_config", "run_config", "simulate", "write_config"]
+__all__ = ["DEFAULT_CYCLES", "FORMAT", "PARAM_ROWS", "PARAM_ROWS_MULTI", "VERSION", "SimResult", "host_events", "load_config", "run_config", "simulate", "write_config"]

@@ -130,7 +130,7 @@ class _Tracer:
             if id(d) not in self.layer_of:
                 raise error(f"neuro-core: {d.op_name} used before it is defined", _loc(d))
             li = self.layer_of[id(d)]
-            return self._src(id(d), "layer", int(np.prod(v.type.shape)), 1, layer=li)
+            return self._src(id(d), "layer", int(np.prod(v.type.shape)), _spike_bound(d), layer=li)
         if d.op_name == "snn.input":
             t = v.type
             assert isinstance(t, TensorType)
@@ -382,6 +382,21 @@ def _pool_group(tr, op, li: int) -> _Group:
     return _Group(comp, kh * kw, None, True, bits, op, out_ir=bits, chip_acc=bits, chip_out=bits)
 
 
+def _is_multi(op) -> bool:
+    return op.op_name == "spike.lif" and op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi"
+
+
+def _spike_bound(op) -> int:
+    """Largest |spike| a layer sends: 1, or a multi-spike neuron's count cap ``min(max_spikes, 2^(W-1) - 1)``."""
+    from ...dialects import spike as sp
+
+    if not _is_multi(op):
+        return 1
+    cap = sp.signed_range(sp.width(op.results[0].type))[1]
+    m = op.attr("max_spikes")
+    return cap if m is None else min(int(m), cap)
+
+
 def _mode(op, attr: str, allowed, li: int) -> str:
     mode = str(op.attr(attr))
     if mode not in allowed:
@@ -414,7 +429,7 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     from ...dialects.snn import find_graph
     from ...ir.types import i1, si2
     from ...passes.place import Layer, LayerGraph, place
-    from ...sim import DEFAULT_CYCLES, PARAM_ROWS, write_config
+    from ...sim import DEFAULT_CYCLES, PARAM_ROWS, PARAM_ROWS_MULTI, write_config
     from ...targets import load_target
 
     tgt = load_target(target) if isinstance(target, str) else target
@@ -428,7 +443,11 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     for op in g.body.ops:  # register every layer first: delayed (recurrent) synapses refer forward
         if op.op_name not in LAYER_OPS:
             continue
-        if op.results[0].type.element not in (i1, si2):
+        if _is_multi(op):
+            if int(np.min(_param(op, "v_th", 1 if not op.results[0].type.shape else
+                                 int(np.prod(op.results[0].type.shape))))) < 1:
+                raise error("neuro-core: a multi-spike spike.lif needs v_th >= 1 (the count divides by it)", _loc(op))
+        elif op.results[0].type.element not in (i1, si2):
             raise error("neuro-core: spike.lif result must be i1 or si2 spikes", _loc(op))
         if op.results[0].type.element == si2 and not core.get("ternary", False):
             raise error(f"neuro-core: target '{tgt.name}' has no ternary neurons (core.ternary = false); this "
@@ -507,6 +526,9 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         p[4] = {"none": 0, "hard": 1, "soft": 2}[_mode(op, "reset", core["reset_modes"], li)]
         p[5] = 1 if op.attr("cmp") == "gt" else 0
         p[9] = 1 if op.results[0].type.element == si2 else 0
+        if _is_multi(op):  # graded spike counts (rows 17, 18)
+            p = np.concatenate([p, np.zeros((PARAM_ROWS_MULTI - PARAM_ROWS, n), dtype=np.int64)])
+            p[17], p[18] = 1, _spike_bound(op)
         if cur is not None:
             Ni = int(cur.attr("membrane_bits"))
             if Ni > core["membrane_bits"]:
