@@ -48,8 +48,9 @@ from ..ir.graph import step_order
 from ..ir.opdef import Trait, has_trait
 from .manager import Pass
 
-#: Synapses: a path of the backward walk takes at most one of them after the neuron.
-SYNAPSES = frozenset({"nn.conv1d", "nn.conv2d", "nn.linear", "nn.matmul"})
+#: Synapses: a path of the backward walk takes at most one of them after the neuron (the
+#: attention-mask-add forms of nn.matmul count as synapses too).
+SYNAPSES = frozenset({"nn.conv1d", "nn.conv2d", "nn.linear", "nn.matmul", "nn.masked_accumulate", "nn.and_popcount"})
 
 
 def _neuron_kind(op: Operation) -> str | None:

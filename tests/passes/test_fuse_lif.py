@@ -261,3 +261,18 @@ def test_fuse_lif_preserves_golden_nir_graphs(name):
     after = _fuse_validated(module, steps=steps)
     neurons = [op for op in module.walk() if op.op_name in ("snn.lif", "snn.if", "snn.cuba_lif", "snn.li", "snn.cuba_li")]
     assert len([f for f in fused_ops(after) if f.attr("kind") != "stateless"]) == len(neurons) > 0
+
+
+def test_attention_mask_add_then_fuse_lif_on_meta_spikeformer_tiny():
+    from snnc.passes.manager import Pass
+
+    if "attention-mask-add" not in Pass.registry:
+        pytest.skip("attention-mask-add is not registered")
+    m, cal, _ = _example("meta_spikeformer_tiny")
+    PassManager(parse_pipeline("compose-linear,attention-mask-add")).run(m)
+    after = _fuse_validated(m, steps=4, inputs={"calibration": {"x": cal}})
+    units = _units(after)
+    assert len(units) == 27 and not any("nn.matmul" in ops for _, ops in units)
+    # the masked accumulation Q (K^T V) is the SDSA unit's synapse, as the matmul was
+    sdsa = [ops for k, ops in units if "nn.scale" in ops]
+    assert len(sdsa) == 2 and all(ops.count("nn.masked_accumulate") == 1 and ops[-1] == "snn.lif" for ops in sdsa)
