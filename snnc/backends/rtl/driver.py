@@ -165,6 +165,32 @@ def _series(module: ModuleOp, inputs: dict[str, np.ndarray]) -> dict[str, np.nda
     return out
 
 
+LAYER_PREFIX = "_rtl_layer"
+
+
+def with_layer_outputs(module: ModuleOp) -> tuple[ModuleOp, list[str]]:
+    """A clone of ``module`` whose every ``spike.lif`` that is not a graph output becomes one (named
+    ``_rtl_layer<k>``), so that the check compares every neuron of every core, not only the outputs."""
+    from ...dialects.snn import find_graph
+    from ...ir import Builder
+
+    m = module.clone()
+    assert isinstance(m, ModuleOp)
+    g = find_graph(m)
+    outs = g.outputs()
+    direct = {id(o.operands[0]) for o in outs}
+    names: list[str] = []
+    b = Builder.at_end(g.body)
+    k = len(outs)
+    for op in list(g.body.ops):
+        if op.op_name == "spike.lif" and id(op.results[0]) not in direct:
+            name = f"{LAYER_PREFIX}{len(names)}"
+            b.op("snn.output", [op.results[0]], [], {"name": name, "index": k})
+            names.append(name)
+            k += 1
+    return m, names
+
+
 def _where(design: RtlDesign, name: str, i: int) -> str:
     spec = next(s for s in design.io["outputs"] if s["name"] == name)
     c, n = spec["neurons"][i]
@@ -186,8 +212,9 @@ def check(module: ModuleOp, work_dir, *, steps: int = 16, seed: int = 0, pipelin
     rep = RtlCheck()
     fl = _series(module, inputs)
     integer = _lower(module, pipeline, calibration, inputs)
-    ref = {k: v.astype(np.int64) for k, v in _series(integer, inputs).items()}
-    design = generate(integer, work / "rtl", _target_name(target))
+    probed, hidden = with_layer_outputs(integer)
+    ref = {k: v.astype(np.int64) for k, v in _series(probed, inputs).items()}
+    design = generate(probed, work / "rtl", _target_name(target))
     rep.design = design
     levels: list[tuple[str, SimRun | None, str]] = []
     for sim in simulators:
@@ -199,23 +226,39 @@ def check(module: ModuleOp, work_dir, *, steps: int = 16, seed: int = 0, pipelin
         run = simulate_design(design, inputs, sim, timeout)
         rep.runs.append(run)
         levels.append((label, run, ""))
+    # the first difference: the earliest step; within a step, hidden layers (in layer order) before outputs
+    firsts: list[tuple[int, int, str]] = []
+
+    def compare(label: str, run: SimRun, names: list[str]) -> str:
+        bad = 0
+        for name in names:
+            r = ref[name]
+            y = run.outputs[name].astype(np.int64).reshape(r.shape)
+            diff = np.argwhere(y != r)
+            bad += len(diff)
+            if len(diff):
+                t, i = (int(x) for x in diff[0])
+                hid = name.startswith(LAYER_PREFIX)
+                what = f"hidden layer {name[len(LAYER_PREFIX):]}" if hid else f"output '{name}'"
+                firsts.append((t, 0 if hid else 1, f"{label}, {what}, step {t}, element {i} "
+                               f"({_where(design, name, i)}): rtl {int(y[t, i])}, integer interpreter {int(r[t, i])}"))
+        rep.mismatches += bad
+        return "bit-exact" if not bad else f"{bad} values differ"
+
     for name, f in fl.items():
         r = ref[name]
         agree = f"{100 * float(np.mean(f.astype(np.int64) == r)):.2f} % spikes equal"
         rep.rows.append(("float interpreter", name, "-", "reference"))
         rep.rows.append(("integer interpreter", name, "reference", agree))
         for label, run, note in levels:
-            if run is None:
-                rep.rows.append((label, name, note, ""))
-                continue
-            y = run.outputs[name].astype(np.int64).reshape(r.shape)
-            diff = np.argwhere(y != r)
-            rep.mismatches += len(diff)
-            if len(diff) and rep.first is None:
-                t, i = (int(x) for x in diff[0])
-                rep.first = (f"{label}, output '{name}', step {t}, element {i} ({_where(design, name, i)}): "
-                             f"rtl {int(y[t, i])}, integer interpreter {int(r[t, i])}")
-            rep.rows.append((label, name, "bit-exact" if not len(diff) else f"{len(diff)} values differ", ""))
+            rep.rows.append((label, name, note if run is None else compare(label, run, [name]), ""))
+    if hidden:
+        n = sum(int(ref[h].shape[1]) for h in hidden)
+        what = f"{len(hidden)} hidden layer(s), {n} neurons"
+        for label, run, note in levels:
+            rep.rows.append((label, what, note if run is None else compare(label, run, hidden), ""))
+    if firsts:
+        rep.first = min(firsts, key=lambda f: (f[0], f[1]))[2]
     dr = design.report
     rep.notes.append(f"design: {dr['cores']} core(s) of {dr['core_neurons']} neurons x {dr['core_axons']} axons, "
                      f"{dr['synapses']} synapses, {dr['routes']} routes; weights {dr['weight_bits']} bits, membrane "

@@ -67,3 +67,48 @@ def lif_mul_model() -> ModuleOp:
     lin = g.op("nn.linear", [x], T((3,)), weight=_w(3, 4, seed=5))
     s = g.op("snn.lif", [lin], T((3,), i1), alpha=FloatAttr(0.9, f32), v_th=FloatAttr(1.0, f32))
     return g.done([("out", s)])
+
+
+def cropped_cnn_sinabs(path, hw: int = 10) -> ModuleOp:
+    """The NIR golden cnn_sinabs (trained weights, same op sequence: conv k5 s2 - IF - conv k3 - IF - sum pool 2 -
+    conv k3 - IF - sum pool 2 - flatten - linear - IF - linear - IF) on a cropped 2 x hw x hw input.
+
+    The convolutions keep their weights; the first linear layer keeps the columns of the (channel, row, col)
+    positions that remain after the crop (its input is 8 x q x q with q = hw // 8 + ..., see below)."""
+    from snnc.dialects.snn import find_graph
+    from snnc.driver import load_module
+
+    src = find_graph(load_module(path))
+    ops = [o for o in src.body.ops if o.op_name in ("nn.conv2d", "nn.linear", "snn.if")]
+    convs = [o for o in ops if o.op_name == "nn.conv2d"]
+    lins = [o for o in ops if o.op_name == "nn.linear"]
+    iff = next(o for o in ops if o.op_name == "snn.if")
+
+    def arr(o, name):
+        return np.asarray(o.get_attr(name).data, dtype=np.float32)
+
+    def attr(a):
+        return DenseElementsAttr(tensor(a.shape, f32), a)
+
+    g, T = _G(), tensor
+    if_attrs = {k: iff.get_attr(k) for k in ("beta", "cmp", "gamma", "reset", "v_reset", "v_th")}
+    h1 = (hw + 2 - 5) // 2 + 1
+    h2 = h1 // 2
+    h3 = h2 // 2
+    x = g.op("snn.input", [], T((2, hw, hw), f32), name="input", index=0)
+    c1 = g.op("nn.conv2d", [x], T((16, h1, h1)), weight=attr(arr(convs[0], "weight")), padding=_a(1, 1),
+              stride=_a(2, 2))
+    s1 = g.op("snn.if", [c1], T((16, h1, h1), i1), **if_attrs)
+    c2 = g.op("nn.conv2d", [s1], T((16, h1, h1)), weight=attr(arr(convs[1], "weight")), padding=_a(1, 1))
+    s2 = g.op("snn.if", [c2], T((16, h1, h1), i1), **if_attrs)
+    p2 = g.op("nn.sum_pool2d", [s2], T((16, h2, h2)), kernel_size=_a(2, 2), stride=_a(2, 2))
+    c3 = g.op("nn.conv2d", [p2], T((8, h2, h2)), weight=attr(arr(convs[2], "weight")), padding=_a(1, 1))
+    s3 = g.op("snn.if", [c3], T((8, h2, h2), i1), **if_attrs)
+    p3 = g.op("nn.sum_pool2d", [s3], T((8, h3, h3)), kernel_size=_a(2, 2), stride=_a(2, 2))
+    fl = g.op("nn.flatten", [p3], T((8 * h3 * h3,)), start_dim=0, end_dim=-1)
+    w1 = arr(lins[0], "weight").reshape(256, 8, 4, 4)[:, :, :h3, :h3].reshape(256, -1)
+    l1 = g.op("nn.linear", [fl], T((256,)), weight=attr(np.ascontiguousarray(w1)), bias=attr(arr(lins[0], "bias")))
+    s4 = g.op("snn.if", [l1], T((256,), i1), **if_attrs)
+    l2 = g.op("nn.linear", [s4], T((10,)), weight=attr(arr(lins[1], "weight")))
+    s5 = g.op("snn.if", [l2], T((10,), i1), **if_attrs)
+    return g.done([("output", s5), ("conv1_spikes", s1)])

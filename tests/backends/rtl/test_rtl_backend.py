@@ -88,21 +88,23 @@ def test_multicore_layers_split_over_seven_cores(tmp_path):
     rep = r.design.report
     assert rep["cores"] == 7 and rep["core_neurons"] == 8 and rep["order"] == list(range(7))
     assert rep["routes"] == 20 * 3 + 20 * 1  # each layer-1 neuron to 3 pieces, each layer-2 neuron to 1
+    assert "2 hidden layer(s), 40 neurons" in r.table()
     spikes = r.runs[0].spikes
     assert all(spikes[:, c].any() for c in range(7)), "every core fires at least once"
 
 
 @needs_iverilog
 def test_mismatch_reports_first_step_and_neuron(tmp_path, monkeypatch):
-    """A corrupted threshold image: the check fails and names the first differing step, core and neuron."""
+    """A corrupted threshold image of a hidden layer's core: the check compares every layer and names the
+    first differing step, layer, core and neuron."""
     from snnc.backends.rtl import driver
     from snnc.backends.rtl.generate import generate
 
     def corrupt(module, out_dir, target):
         d = generate(module, out_dir, target)
-        p = d.out_dir / "p02.memh"  # the output layer's core
+        p = d.out_dir / "p00.memh"  # the first hidden layer's core
         words = p.read_text().split()
-        mask = (1 << d.mesh.cores[2].mem_bits) - 1
+        mask = (1 << d.mesh.cores[0].mem_bits) - 1
         for i in range(len(words)):  # v_th (the low MEM_BITS) of every neuron -> 0: they fire more often
             words[i] = f"{int(words[i], 16) & ~mask:0{len(words[i])}x}"
         p.write_text("\n".join(words) + "\n")
@@ -111,7 +113,7 @@ def test_mismatch_reports_first_step_and_neuron(tmp_path, monkeypatch):
     monkeypatch.setattr(driver, "generate", corrupt)
     r = _check(chain_model(), tmp_path, steps=6)
     assert not r.ok
-    assert "MISMATCH" in r.table() and "step 0, element" in r.first and "(core 2 neuron" in r.first
+    assert "MISMATCH" in r.table() and "hidden layer 0, step 0, element" in r.first and "(core 0 neuron" in r.first
 
 
 def test_compile_is_deterministic_and_complete(tmp_path):
@@ -171,3 +173,19 @@ def test_nonempty_foreign_output_dir_is_refused(tmp_path):
     with pytest.raises(DiagnosticError, match="not empty"):
         generate(m, tmp_path / "out")
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
+
+
+@needs_iverilog
+@pytest.mark.slow
+def test_cropped_cnn_sinabs_bit_exact(tmp_path):
+    """NIR golden cnn_sinabs's trained weights and op sequence on a 2 x 10 x 10 input: 5 cores of 256 neurons,
+    every neuron of every layer equal to the integer interpreter (the full graph: see docs/rtl.md)."""
+    from rtl_models import cropped_cnn_sinabs
+
+    if not (GOLDEN / "cnn_sinabs.nir").exists():
+        pytest.skip("golden graphs not available (../shared/golden)")
+    r = _check(cropped_cnn_sinabs(GOLDEN / "cnn_sinabs.nir", 10), tmp_path, steps=3)
+    assert r.ok, r.table()
+    assert r.design.report["cores"] == 5 and r.design.report["mag_bits"] == 8
+    assert "3 hidden layer(s)" in r.table()
+    assert r.runs[0].spikes.any()
