@@ -35,9 +35,12 @@ def synth_summary(design: RtlDesign, timeout: float = 600) -> str | None:
     if not have_yosys():
         return None
     p = synth_params(design.report)
-    r = synthesize(p["N_NEURONS"], p["N_AXONS"], p["WEIGHT_BITS"], p["MEM_BITS"], p["ACC_BITS"], p["FIFO_DEPTH"],
-                   flow="keep-memories", par=p["PAR"], timeout=timeout, mag_bits=p.get("MAG_BITS", 1),
-                   frac_bits=p.get("FRAC_BITS", 0))
+    try:
+        r = synthesize(p["N_NEURONS"], p["N_AXONS"], p["WEIGHT_BITS"], p["MEM_BITS"], p["ACC_BITS"], p["FIFO_DEPTH"],
+                       flow="keep-memories", par=p["PAR"], timeout=timeout, mag_bits=p.get("MAG_BITS", 1),
+                       frac_bits=p.get("FRAC_BITS", 0))
+    except RuntimeError as e:  # a Yosys failure or time-out is reported, not fatal: the design is written
+        return f"Yosys did not give figures: {str(e).splitlines()[0]}"
     return (f"one core (N_NEURONS={p['N_NEURONS']}, N_AXONS={p['N_AXONS']}, WEIGHT_BITS={p['WEIGHT_BITS']}, "
             f"MEM_BITS={p['MEM_BITS']}, ACC_BITS={p['ACC_BITS']}, MAG_BITS={p.get('MAG_BITS', 1)}, "
             f"FRAC_BITS={p.get('FRAC_BITS', 0)}): {r.cells} cells ({r.flip_flops} flip-flops, {r.logic_cells} "
