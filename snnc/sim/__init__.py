@@ -10,8 +10,9 @@ Configuration directory (format ``snnc-neuro-core`` version 3; versions 1 and 2 
   9 ternary (1: the neuron also fires -1 when ``v' <= -v_th``; soft reset then adds v_th),
   10 current compartment (1: a CUBA synaptic-current compartment ``i`` sits before the membrane), 11 its width,
   12 its bias, 13 its leak_kind, 14 its leak_shift, 15 its decay, 16 its frac_bits  (v3; missing rows read as 0);
-  17 multi-spike (1: the neuron sends the count ``n = min(v' // v_th, cap)`` where ``v' >= v_th`` as a graded
-  event of payload n; soft reset subtracts ``n v_th``), 18 cap (v3, only in cores that have such neurons);
+  17 output mode (0: spikes; 1 multi-spike: the neuron sends the count ``n = min(v' // v_th, cap)`` where
+  ``v' >= v_th`` as a graded event of payload n, soft reset subtracts ``n v_th``; 2 graded: the neuron sends
+  ``v'`` itself, a relay or membrane readout), 18 cap (v3, rows 17-18 only in cores that have such neurons);
 - ``routes.npy`` int64 [R, 4]: (source core, source neuron, destination core, destination axon).
 
 Version 2 adds (all optional):
@@ -22,7 +23,9 @@ Version 2 adds (all optional):
   host quantizes (``sat_bits(rint(x * scale))``, ``scale`` in ``input<k>_scale.npy`` broadcast to the shape) and
   sends as graded events (an event carries an integer payload x and adds ``x * w``, as Loihi 2's graded spikes; a
   spike is x = 1, a ternary -1 spike x = -1);
-- ``outputs``: [{"name", "shape", "neurons": file}], the file [n, 2] = (core, neuron) of each output element.
+- ``outputs``: [{"name", "shape", "neurons": file}], the file [n, 2] = (core, neuron) of each output element;
+  v3: an optional ``"scale": file`` (float64, the output's shape) makes it real-valued: the host multiplies the
+  graded integers by it (``spike.dequantize``).
 
 Version 3 adds (optional): axon groups (dendritic branches) per core: a ``cores`` entry may list
 ``"groups": [{"delay", "acc_bits", "shift", "rounding": "none" | "floor" | "half_up", "out_bits"}]`` with
@@ -186,7 +189,7 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
         if p.shape[0] < PARAM_ROWS_MULTI:
             p = np.concatenate([p, np.zeros((PARAM_ROWS_MULTI - p.shape[0], p.shape[1]), dtype=np.int64)])
         P.append(p)
-    multi_core = [bool((p[17] == 1).any()) for p in P]
+    multi_core = [bool((p[17] != 0).any()) for p in P]
     G = [_core_groups(d, i, cfg["cores"][i], W[i].shape[0], W[i].shape[1], AB[i]) for i in range(C)]
     cyc = {**DEFAULT_CYCLES, **cfg.get("cycles", {})}
     pos = {c: k for k, c in enumerate(cfg["order"])}
@@ -259,6 +262,8 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             if (mul == 1).any():  # multi-spike: the count min(v' // v_th, cap) where v' >= v_th
                 cnt = np.minimum(np.where(vp >= v_th, vp // np.maximum(v_th, 1), 0), cap)
                 s = np.where(mul == 1, cnt, s)
+            if (mul == 2).any():  # graded: the neuron sends v' itself (0 sends nothing)
+                s = np.where(mul == 2, vp, s)
             v[c] = np.select([rm == 1, rm == 2], [np.where(s != 0, v_reset, vp), _sat(vp - s * v_th, N)], vp)
             out[c].append(s.astype(np.int32 if multi_core[c] else np.int8))
             r = by_src[c]
@@ -367,7 +372,10 @@ def run_config(config_dir, inputs: dict[str, np.ndarray], progress=None) -> tupl
         y = np.zeros((T, len(cn)), dtype=np.result_type(np.int8, *[res.spikes[c].dtype for c in set(cn[:, 0].tolist())]))
         for i, (c, n) in enumerate(cn.tolist()):
             y[:, i] = res.spikes[c][:, n]
-        outs[spec["name"]] = y.reshape(T, *spec["shape"])
+        y = y.reshape(T, *spec["shape"])
+        if spec.get("scale"):  # a real-valued output: graded integers x the dequantization scale (host side)
+            y = y.astype(np.float64) * _load(d, spec["scale"]).astype(np.float64)
+        outs[spec["name"]] = y
     return outs, res
 
 

@@ -156,9 +156,8 @@ UNMAPPABLE = """
     %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xi1>
     %a = "spike.accumulate"(%x) {weight = dense<3> : tensor<2x4xi8>} : (tensor<4xi1>) -> tensor<2xi16>
     %s = "spike.lif"(%a) {leak_mode = "none", membrane_bits = 16 : i64, v_th = 2 : i64, reset = "soft", cmp = "ge"} : (tensor<2xi16>) -> tensor<2xi1>
-    %n = "spike.and"(%s, %s) : (tensor<2xi1>, tensor<2xi1>) -> tensor<2xi1>
     "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<2xi1>) -> ()
-    "snn.output"(%n) {index = 1 : i64, name = "n"} : (tensor<2xi1>) -> ()
+    "snn.output"(%a) {index = 1 : i64, name = "n"} : (tensor<2xi16>) -> ()
   }) {sym_name = "main"} : () -> ()
 }) : () -> ()
 """
@@ -169,11 +168,11 @@ def test_compile_unmappable_is_located_and_writes_nothing(tmp_path):
     src.write_text(UNMAPPABLE)
     out = tmp_path / "cfg"
     r = fails("compile", src, "--target", "neuro-core", "-o", out)
-    assert r.stderr.startswith(f"{src}:7:5: error: neuro-core cannot run 'spike.and'")
+    assert r.stderr.startswith(f"{src}:8:5: error: neuro-core cannot produce graph output 'n' from 'spike.accumulate'")
     assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["m.mlir"]  # no temporary directory left behind
     r = fails("check", src, "--target", "neuro-core", "--inputs", "2")
-    assert "spike.and" in r.stderr
+    assert "graph output 'n'" in r.stderr
 
 
 def test_compile_too_large_for_a_user_target(tmp_path):
@@ -203,9 +202,8 @@ def test_compile_too_large_for_a_user_target(tmp_path):
 
 @pytest.mark.slow  # exporting the three .pt2 files takes ~25 s; one test so that they are exported once
 def test_pt2_models(tmp_path):
-    """conv_bn_lif (.pt2): compile, sim == run of the lowered IR, check bit-exact.  The spike-driven attention
-    models (SDT v1 block, tiny Meta-SpikeFormer): a located diagnostic naming the op (spike pairs are multiplied:
-    no fixed synapse table, docs/neuro-core.md), nothing written."""
+    """conv_bn_lif and the SDT v1 block (.pt2): compile, sim == run of the lowered IR, check bit-exact.  The tiny
+    Meta-SpikeFormer: a located diagnostic naming spike.matmul (docs/neuro-core.md), nothing written."""
     pytest.importorskip("torch", reason="torch not installed")
     pytest.importorskip("spikingjelly", reason="spikingjelly not installed")
     spec = importlib.util.spec_from_file_location("export_pt2", ROOT / "examples/torch/export_pt2.py")
@@ -230,15 +228,30 @@ def test_pt2_models(tmp_path):
     r = ok("check", mlir, "--target", "neuro-core", "--inputs", "4")
     assert "bit-exact" in r.stdout
 
-    for name, op in [("sdt_v1_block", "spike.and"), ("meta_spikeformer_tiny", "spike.matmul")]:
-        pt2 = models[name]
-        x = pt2.with_name(f"{name}.x.npy")
-        out = tmp_path / f"cfg_{name}"
-        r = fails("compile", pt2, "--target", "neuro-core", "--time-layout", "TB", "-o", out, "--calibration", x)
-        assert f"error: neuro-core cannot run '{op}'" in r.stderr
-        assert "spiking_models.py:" in r.stderr  # located in the model's source
-        assert not out.exists()
-        mlir = tmp_path / f"{name}.mlir"
-        ok("import", pt2, "--time-layout", "TB", "-o", mlir)
-        r = fails("check", mlir, "--target", "neuro-core", "--inputs", "2")
-        assert f"{mlir}:" in r.stderr and op in r.stderr
+    # SDT v1 block: spike-driven attention (K AND V as AND neurons, token popcount as synapses), the membrane
+    # shortcut stream read out through graded relay neurons (a real-valued output)
+    pt2 = models["sdt_v1_block"]
+    x = pt2.with_name("sdt_v1_block.x.npy")
+    out = tmp_path / "cfg_sdt"
+    ok("compile", pt2, "--target", "neuro-core", "--time-layout", "TB", "-o", out, "--calibration", x)
+    ok("sim", out, "--input", x, "-o", tmp_path / "sdt_sim.npy")
+    mlir = tmp_path / "sdt.mlir"
+    ok("import", pt2, "--time-layout", "TB", "-o", mlir)
+    ok("opt", mlir, "-p", "canonicalize,quantize", "--calibration", x, "-o", tmp_path / "sdt_int.mlir")
+    ok("run", tmp_path / "sdt_int.mlir", "--input", x, "-o", tmp_path / "sdt_run.npy")
+    assert np.array_equal(np.load(tmp_path / "sdt_sim.npy"), np.load(tmp_path / "sdt_run.npy"))  # same floats
+    r = ok("check", mlir, "--target", "neuro-core", "--inputs", "4")
+    assert "bit-exact" in r.stdout
+
+    name, op = "meta_spikeformer_tiny", "spike.matmul"
+    pt2 = models[name]
+    x = pt2.with_name(f"{name}.x.npy")
+    out = tmp_path / f"cfg_{name}"
+    r = fails("compile", pt2, "--target", "neuro-core", "--time-layout", "TB", "-o", out, "--calibration", x)
+    assert f"error: neuro-core cannot run '{op}'" in r.stderr
+    assert "spiking_models.py:" in r.stderr  # located in the model's source
+    assert not out.exists()
+    mlir = tmp_path / f"{name}.mlir"
+    ok("import", pt2, "--time-layout", "TB", "-o", mlir)
+    r = fails("check", mlir, "--target", "neuro-core", "--inputs", "2")
+    assert f"{mlir}:" in r.stderr and op in r.stderr

@@ -83,7 +83,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     from ...passes import PassManager, parse_pipeline
     from ...passes.quantize import Quantize
     from ...passes.validate import random_inputs
-    from ..c.check import _float_series
+    from ..c.check import _float_series, _real_agreement
     from .check import compare_sim
 
     work = Path(work_dir)
@@ -106,12 +106,15 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     r = compare_sim(integer, inputs, cfg_dir, target)
     rows: list[tuple[str, ...]] = [("level", "output", "vs integer interpreter", "vs float interpreter")]
     mismatches = 0
+    readouts = {str(o.attr("name")): str(o.attr("readout")) for o in g.outputs()}
     for name, ref in r.reference.items():
         f = float_out.get(name)
-        if f is not None and f.shape == ref.shape:
-            agree = f"{100 * float(np.mean(f.astype(np.int64) == ref)):.2f} % spikes equal"
-        else:
+        if f is None or f.shape != ref.shape:
             agree = "-"
+        elif ref.dtype.kind == "f":  # a real-valued (dequantized) output
+            agree = _real_agreement(f, ref, readouts.get(name, "none"))[1]
+        else:
+            agree = f"{100 * float(np.mean(f.astype(np.int64) == ref)):.2f} % spikes equal"
         bad = int(np.count_nonzero(r.outputs[name] != ref))
         mismatches += bad
         rows.append(("float interpreter", name, "-", "reference"))
@@ -126,7 +129,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     if r.first_mismatch is not None:
         name, t, n = r.first_mismatch
         lines.append(f"MISMATCH: {mismatches} differing values; first: output '{name}' step {t} neuron {n}: "
-                     f"integer interpreter {int(r.reference[name][t, n])}, simulator {int(r.outputs[name][t, n])}")
+                     f"integer interpreter {r.reference[name][t, n]}, simulator {r.outputs[name][t, n]}")
     else:
         lines.append("integer levels agree bit for bit")
     return "\n".join(lines) + "\n", r.first_mismatch is None

@@ -31,26 +31,28 @@ from ...dialects.common import int_tuple
 from ...ir.diagnostics import DiagnosticError, error
 
 LAYOUT_OPS = ("nn.flatten", "nn.reshape")
-#: ops that become layers of chip neurons: spike.lif, and spike.max_pool2d of binary spikes as a relay layer of
-#: OR neurons (weight 1 from each window element, v_th = 1, hard reset to 0, no leak: fires iff a spike arrives)
-LAYER_OPS = ("spike.lif", "spike.max_pool2d")
+#: ops that become layers of chip neurons: spike.lif; spike.max_pool2d of binary spikes as a relay layer of OR
+#: neurons (weight 1 from each window element, v_th = 1, hard reset to 0, no leak: fires iff a spike arrives);
+#: spike.and as stateless AND neurons (weight 1 from each operand element, v_th = 2, the membrane cleared every step);
+#: a spike.li that is not a current compartment as graded neurons (they send their membrane); a spike.dequantize of
+#: a synaptic sum as graded relay neurons (membrane cleared every step: they send the sum); see _is_layer
+LAYER_OPS = ("spike.lif", "spike.max_pool2d", "spike.and", "spike.li", "spike.dequantize")
+#: params row 17 (neuron output mode): 0 spikes, 1 multi-spike count, 2 graded (the neuron sends v' itself)
+MODE_GRADED = 2
 WHY = {
-    "spike.li": "a non-spiking membrane readout (CUBA current compartments are not modelled by the chip)",
     "spike.requant": "the chip shifts a whole dendritic branch (axon group) once, after its synaptic sum; a shift "
                      "inside a composed synapse has no chip equivalent",
     "snn.delay": "the chip delays a whole dendritic branch (axon group); a delay inside a composed synapse has "
                  "no chip equivalent",
     "nn.constant": "a constant is only mapped as the bias of a dendritic branch (spike.add of a synaptic sum and a "
                    "constant)",
-    "spike.and": "spike-driven attention needs a multiplier of spike pairs",
-    "spike.popcount": "spike-driven attention reductions are not a synapse table",
     "spike.matmul": "spike x spike products are not a fixed synapse table",
-    "spike.dequantize": "real-valued outputs need the host",
 }
 #: ops the mapping understands (anything else in the graph is a diagnostic at the op)
 KNOWN_OPS = {"snn.input", "snn.output", "spike.quantize", "spike.lif", "spike.li", "spike.accumulate",
              "spike.accumulate_dense", "spike.accumulate_conv2d", "spike.sum_pool2d", "spike.add", "spike.requant",
-             "snn.delay", "nn.constant", "nn.transpose", "spike.max_pool2d", *LAYOUT_OPS}
+             "snn.delay", "nn.constant", "nn.transpose", "spike.max_pool2d", "spike.and", "spike.popcount",
+             "spike.dequantize", *LAYOUT_OPS}
 SYNAPSE_OPS = ("spike.accumulate", "spike.accumulate_dense", "spike.accumulate_conv2d")
 
 
@@ -126,7 +128,7 @@ class _Tracer:
         d = v.defining_op()
         if d is None:
             raise error("neuro-core: a block argument cannot feed a synapse")
-        if d.op_name in LAYER_OPS:
+        if d.op_name in LAYER_OPS and (id(d) in self.layer_of or d.op_name != "spike.li"):
             if id(d) not in self.layer_of:
                 raise error(f"neuro-core: {d.op_name} used before it is defined", _loc(d))
             li = self.layer_of[id(d)]
@@ -191,6 +193,22 @@ class _Tracer:
             res = (mats, np.abs(W) @ ib, idirect)
         elif name in LAYOUT_OPS:
             res = self.trace(d.operands[0])
+        elif name == "spike.popcount":  # a sum over axes: each output row is the sum of its input rows
+            mats, ib, isat = self.trace(d.operands[0])
+            shp = tuple(d.operands[0].type.shape)
+            coords = np.array(np.unravel_index(np.arange(int(np.prod(shp))), shp))
+            keep = [a for a in range(len(shp)) if a not in set(d.reduced_axes())]
+            oshape = tuple(shp[a] for a in keep)
+            dst = np.ravel_multi_index(tuple(coords[keep]), oshape) if keep else np.zeros(coords.shape[1], dtype=np.int64)
+            nout = int(np.prod(v.type.shape))
+            summed = {}
+            for k, m in mats.items():
+                acc = np.zeros((nout, m.shape[1]), dtype=np.int64)
+                np.add.at(acc, dst, m)
+                summed[k] = acc
+            bsum = np.zeros(nout, dtype=np.int64)
+            np.add.at(bsum, dst, ib)
+            res = (summed, bsum, isat)
         elif name == "nn.transpose":  # a permutation of elements: rows of the composed tables move
             mats, ib, isat = self.trace(d.operands[0])
             shp = tuple(d.operands[0].type.shape)
@@ -207,7 +225,7 @@ class _Tracer:
             why = WHY.get(name, "the chip has no such operation" if name.startswith("spike.")
                           else "a float operation (the chip is integer-only; lower with canonicalize,quantize first)")
             raise error(f"neuro-core cannot run '{name}': {why}", _loc(d))
-        if name not in LAYOUT_OPS and res[2] is None:
+        if name not in LAYOUT_OPS and name != "nn.transpose" and res[2] is None:
             lo, hi = sp.signed_range(sp.width(v.type))
             if res[1].size and int(res[1].max()) > hi:
                 res = (res[0], res[1], d)
@@ -263,11 +281,20 @@ def _chip_width(ir_bits: int, worst: int, core: dict, what: str, op) -> int:
                 f"accumulator (needs {need} bits, excess {need - cb})", _loc(op))
 
 
+def _through_layout(v):
+    """``v`` with flatten / reshape ops (which keep the element order) stripped."""
+    d = v.defining_op()
+    while d is not None and d.op_name in LAYOUT_OPS:
+        v = d.operands[0]
+        d = v.defining_op()
+    return v
+
+
 def _branch_ops(v, seen=None) -> bool:
     """Whether the linear input tree of ``v`` has a delay, requant or constant (then it splits into groups)."""
     seen = set() if seen is None else seen
     d = v.defining_op()
-    if d is None or id(d) in seen or d.op_name in ("spike.lif", "snn.input", "spike.quantize"):
+    if d is None or id(d) in seen or d.op_name in ("snn.input", "spike.quantize") or _is_layer(d):
         return False
     seen.add(id(d))
     if d.op_name in ("snn.delay", "spike.requant", "nn.constant"):
@@ -309,20 +336,45 @@ def _term(tr, v, n: int) -> _Group:
             gr.out_ir = sp.width(v.type)
             return gr
     mats, bound, sat_op = tr.trace(v)
-    direct = d is not None and name in SYNAPSE_OPS and tr.source_of_value(d.operands[0]) is not None
+    direct = d is not None and name in SYNAPSE_OPS and tr.source_of_value(_through_layout(d.operands[0])) is not None
     w = sp.width(v.type)
     return _Group(mats, int(bound.max(initial=0)), sat_op, direct, w, d, out_ir=w)
 
 
-def _terms(tr, v, n: int, out: list, add_widths: list) -> None:
+def _splits(v) -> bool:
+    """Whether ``v`` is a spike.add that _terms splits into several branches."""
+    d = v.defining_op()
+    if d is None or d.op_name != "spike.add":
+        return False
+    cl, cr = _constant(d.operands[0]), _constant(d.operands[1])
+    if cl is None and cr is None:
+        return _branch_ops(d.operands[0]) or _branch_ops(d.operands[1])
+    if (cl is None) != (cr is None):
+        return _splits(d.operands[1] if cl is not None else d.operands[0])
+    return False
+
+
+def _terms(tr, v, n: int, out: list, add_widths: list, left_deep: list) -> None:
+    """Split a neuron input into branches, in the order the chip adds them (left to right); ``left_deep`` gets
+    False when an addition's right operand is itself a sum of branches (the chip's order then differs)."""
     from ...dialects import spike as sp
 
     d = v.defining_op()
-    if (d is not None and d.op_name == "spike.add" and _constant(d.operands[0]) is None
-            and _constant(d.operands[1]) is None and (_branch_ops(d.operands[0]) or _branch_ops(d.operands[1]))):
+    if d is not None and d.op_name == "spike.add" and _splits(v):
+        lhs, rhs = d.operands
+        cl, cr = _constant(lhs), _constant(rhs)
         add_widths.append(sp.width(v.type))
-        _terms(tr, d.operands[0], n, out, add_widths)
-        _terms(tr, d.operands[1], n, out, add_widths)
+        if cl is None and cr is None:
+            if _splits(rhs):
+                left_deep.append(False)
+            _terms(tr, lhs, n, out, add_widths, left_deep)
+            _terms(tr, rhs, n, out, add_widths, left_deep)
+        else:  # a sum of branches plus a constant: the constant is a branch of its own (no axons, a bias)
+            _terms(tr, rhs if cl is not None else lhs, n, out, add_widths, left_deep)
+            c = cl if cl is not None else cr
+            w = sp.width(v.type)
+            out.append(_Group({}, 0, None, True, w, d, out_ir=w,
+                              bias=np.broadcast_to(c, v.type.shape).reshape(n).astype(np.int64)))
     else:
         out.append(_term(tr, v, n))
 
@@ -333,9 +385,10 @@ def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
 
     n = int(np.prod(x.type.shape))
     add_widths: list[int] = []
+    left_deep: list[bool] = []
     groups: list[_Group] = []
     if _branch_ops(x):
-        _terms(tr, x, n, groups, add_widths)
+        _terms(tr, x, n, groups, add_widths, left_deep)
     else:
         groups.append(_term(tr, x, n))
     total = 0
@@ -358,10 +411,14 @@ def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
     A_ir = sp.width(x.type)
     if len(groups) == 1:
         return groups, groups[0].chip_out
-    if len(groups) > 2 and total > (1 << (min(add_widths) - 1)) - 1:
-        raise error(f"neuro-core: {len(groups)} branches of layer {li} may saturate in their sums (worst {total}); "
-                    "the chip adds branches in one order", _loc(lop))
-    return groups, _chip_width(A_ir, total, core, f"layer {li}'s input (sum of {len(groups)} branches)", lop)
+    A = _chip_width(A_ir, total, core, f"layer {li}'s input (sum of {len(groups)} branches)", lop)
+    # the chip folds x = sat_A(x + a_g) left to right: the IR's saturating additions give the same result when
+    # none can saturate, or when the sum is left-deep with every addition at the width A
+    fits = total <= (1 << (min(add_widths, default=A) - 1)) - 1
+    if len(groups) > 2 and not fits and not (all(left_deep or [True]) and set(add_widths) == {A}):
+        raise error(f"neuro-core: {len(groups)} branches of layer {li} may saturate in their sums (worst {total}) "
+                    "in an order the chip's left-to-right addition does not follow", _loc(lop))
+    return groups, A
 
 
 def _pool_group(tr, op, li: int) -> _Group:
@@ -382,6 +439,38 @@ def _pool_group(tr, op, li: int) -> _Group:
     return _Group(comp, kh * kw, None, True, bits, op, out_ir=bits, chip_acc=bits, chip_out=bits)
 
 
+def _is_layer(op) -> bool:
+    """Whether ``op`` becomes a layer of chip neurons (see LAYER_OPS)."""
+    if op.op_name in ("spike.lif", "spike.max_pool2d", "spike.and"):
+        return True
+    if op.op_name == "spike.li":  # a current compartment when it feeds spike.lif neurons
+        return not any(u.op_name == "spike.lif" for u in op.results[0].users)
+    if op.op_name == "spike.dequantize":  # a relay unless it reads a layer's values directly
+        v = op.operands[0]
+        d = v.defining_op()
+        while d is not None and d.op_name in LAYOUT_OPS:
+            d = d.operands[0].defining_op()
+        return d is None or not _is_layer(d)
+    return False
+
+
+def _and_group(tr, op, li: int) -> _Group:
+    """AND neurons: weight 1 from the (broadcast) element of each operand; both operands binary spikes."""
+    shape = tuple(op.results[0].type.shape)
+    n = int(np.prod(shape))
+    comp: dict[int, np.ndarray] = {}
+    for x in op.operands:
+        mats, ib, isat = tr.trace(x)
+        xs = tuple(x.type.shape)
+        if isat is not None or int(ib.max(initial=0)) > 1 or any(
+                (m < 0).any() or (m.sum(axis=1) > 1).any() for m in mats.values()):
+            raise error("neuro-core: spike.and is mapped as AND neurons on binary spikes only", _loc(op))
+        idx = np.broadcast_to(np.arange(int(np.prod(xs))).reshape((1,) * (len(shape) - len(xs)) + xs), shape).reshape(n)
+        for k, m in mats.items():
+            comp[k] = comp[k] + m[idx] if k in comp else m[idx]
+    return _Group(comp, 2, None, True, 4, op, out_ir=4, chip_acc=4, chip_out=4)
+
+
 def _is_multi(op) -> bool:
     return op.op_name == "spike.lif" and op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi"
 
@@ -390,6 +479,8 @@ def _spike_bound(op) -> int:
     """Largest |spike| a layer sends: 1, or a multi-spike neuron's count cap ``min(max_spikes, 2^(W-1) - 1)``."""
     from ...dialects import spike as sp
 
+    if op.op_name in ("spike.li", "spike.dequantize"):  # graded neurons send a value of their result width
+        return 1 << (sp.width(op.results[0].type if op.op_name == "spike.li" else op.operands[0].type) - 1)
     if not _is_multi(op):
         return 1
     cap = sp.signed_range(sp.width(op.results[0].type))[1]
@@ -441,13 +532,13 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     g = find_graph(module)
     tr = _Tracer(tgt)
     for op in g.body.ops:  # register every layer first: delayed (recurrent) synapses refer forward
-        if op.op_name not in LAYER_OPS:
+        if not _is_layer(op):
             continue
         if _is_multi(op):
             if int(np.min(_param(op, "v_th", 1 if not op.results[0].type.shape else
                                  int(np.prod(op.results[0].type.shape))))) < 1:
                 raise error("neuro-core: a multi-spike spike.lif needs v_th >= 1 (the count divides by it)", _loc(op))
-        elif op.results[0].type.element not in (i1, si2):
+        elif op.op_name == "spike.lif" and op.results[0].type.element not in (i1, si2):
             raise error("neuro-core: spike.lif result must be i1 or si2 spikes", _loc(op))
         if op.results[0].type.element == si2 and not core.get("ternary", False):
             raise error(f"neuro-core: target '{tgt.name}' has no ternary neurons (core.ternary = false); this "
@@ -468,11 +559,17 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         x = op.operands[0]
         d = x.defining_op()
         li = None
-        if op.op_name == "spike.max_pool2d":
-            groups = [_pool_group(tr, op, len(layer_in))]
+        if op.op_name in ("spike.max_pool2d", "spike.and"):
+            groups = [(_pool_group if op.op_name == "spike.max_pool2d" else _and_group)(tr, op, len(layer_in))]
             currents.append(None)
             layer_in.append(groups)
             combine.append(groups[0].chip_acc)
+            continue
+        if op.op_name in ("spike.li", "spike.dequantize"):  # graded neurons: input from the operand
+            currents.append(None)
+            groups, A = _layer_groups(tr, x, core, len(layer_in), op)
+            layer_in.append(groups)
+            combine.append(A)
             continue
         if d is not None and d.op_name == "spike.li":
             li = d
@@ -490,14 +587,23 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     for o in g.outputs():
         v = o.operands[0]
         d = v.defining_op()
-        while d is not None and d.op_name in LAYOUT_OPS:
+        scale = None
+        while d is not None and (d.op_name in LAYOUT_OPS or (d.op_name == "spike.dequantize" and id(d) not in tr.layer_of)):
+            if d.op_name == "spike.dequantize":
+                from ...dialects.common import param_array
+
+                scale = np.broadcast_to(param_array(d, "scale", np.float64), d.results[0].type.shape)
             v = d.operands[0]
             d = v.defining_op()
-        if d is None or d.op_name not in LAYER_OPS:
+        if d is not None and d.op_name == "spike.dequantize":
+            from ...dialects.common import param_array
+
+            scale = np.broadcast_to(param_array(d, "scale", np.float64), d.results[0].type.shape)
+        if d is None or id(d) not in tr.layer_of:
             nm = d.op_name if d is not None else "a block argument"
             raise error(f"neuro-core cannot produce graph output '{o.attr('name')}' from '{nm}': chip outputs are "
-                        "the spikes of a LIF layer", _loc(o))
-        out_specs.append((str(o.attr("name")), list(o.operands[0].type.shape), tr.layer_of[id(d)]))
+                        "the spikes or graded values of a layer of neurons", _loc(o))
+        out_specs.append((str(o.attr("name")), list(o.operands[0].type.shape), tr.layer_of[id(d)], scale))
     layers, widths, params, core_groups = [], [], [], []
     for li, (op, groups, cur) in enumerate(zip(tr.layers, layer_in, currents, strict=True)):
         n = int(np.prod(op.results[0].type.shape))
@@ -507,6 +613,29 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
                     raise error(f"neuro-core: layer {li} ('spike.lif') has a synaptic weight {int(np.abs(m).max())} "
                                 f"beyond the core's {core['weight_bits']}-bit weights (excess "
                                 f"{int(np.abs(m).max()) - wmax})", _loc(op))
+        if op.op_name in ("spike.and", "spike.dequantize", "spike.li"):
+            A = combine[li]
+            p = np.zeros((PARAM_ROWS_MULTI, n), dtype=np.int64)
+            if op.op_name == "spike.li":  # graded membrane readout: the spike.li's own leak and bias
+                N = int(op.attr("membrane_bits"))
+                if N > core["membrane_bits"]:
+                    raise error(f"neuro-core: layer {li} needs {N}-bit membranes, the core has "
+                                f"{core['membrane_bits']} (excess {N - core['membrane_bits']} bits)", _loc(op))
+                _neuron_params(op, p, 0, n, core, li)
+            else:  # the membrane is cleared every step (mul leak with decay 0): v' = sat_N(input)
+                N = A
+                p[6], p[7], p[8] = 1, 0, 1
+            if op.op_name == "spike.and":
+                p = p[:PARAM_ROWS]
+                p[0] = 2  # fires iff both inputs spike
+            else:
+                p[17] = MODE_GRADED
+            params.append(p)
+            widths.append((N, A))
+            allm = [m for gr in layer_in[li] for m in gr.mats.values()]
+            fan = max((int(np.count_nonzero(np.hstack(allm), axis=1).max(initial=0)) if allm else 0), 1)
+            layers.append(Layer(f"{op.op_name}#{li}", n, fan))
+            continue
         if op.op_name == "spike.max_pool2d":  # OR relay neurons
             A = combine[li]
             p = np.zeros((PARAM_ROWS, n), dtype=np.int64)
@@ -636,9 +765,12 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             in_specs.append({"name": str(iop.attr("name")), "shape": list(iop.results[0].type.shape),
                              "kind": "spikes", "routes": f"input_unused{k}_routes.npy"})
     o_specs = []
-    for k, (name, shape, li) in enumerate(out_specs):
+    for k, (name, shape, li, scale) in enumerate(out_specs):
         np.save(out / f"output{k}_neurons.npy", where[li])
         o_specs.append({"name": name, "shape": shape, "neurons": f"output{k}_neurons.npy"})
+        if scale is not None:  # a real-valued output: the host multiplies the graded integer by the scale
+            np.save(out / f"output{k}_scale.npy", np.asarray(scale, dtype=np.float64).reshape(shape))
+            o_specs[-1]["scale"] = f"output{k}_scale.npy"
     energy = dict(tgt["energy"])
     write_config(out, cores, routes, list(range(n_pieces)), weight_bits=core["weight_bits"],
                  membrane_bits=core["membrane_bits"], accumulator_bits=core["accumulator_bits"],

@@ -163,14 +163,29 @@ def test_unmappable_op_is_a_located_diagnostic(tmp_path):
 "builtin.module"() ({
   "snn.graph"() ({
     %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xi1>
-    %y = "spike.and"(%x, %x) : (tensor<4xi1>, tensor<4xi1>) -> tensor<4xi1>
-    %a = "spike.accumulate"(%y) {weight = dense<3> : tensor<2x4xi8>} : (tensor<4xi1>) -> tensor<2xi16>
+    %y = "nn.linear"(%x) {weight = dense<1.0> : tensor<2x4xf32>} : (tensor<4xi1>) -> tensor<2xf32>
+    %a = "spike.accumulate"(%x) {weight = dense<3> : tensor<2x4xi8>} : (tensor<4xi1>) -> tensor<2xi16>
     %s = "spike.lif"(%a) {leak_mode = "none", membrane_bits = 16 : i64, v_th = 2 : i64, reset = "soft", cmp = "ge"} : (tensor<2xi16>) -> tensor<2xi1>
     "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<2xi1>) -> ()
+    "snn.output"(%y) {index = 1 : i64, name = "y"} : (tensor<2xf32>) -> ()
   }) {sym_name = "main"} : () -> ()
 }) : () -> ()
 """)
-    with pytest.raises(DiagnosticError, match=r"cannot run 'spike.and'") as e:
+    with pytest.raises(DiagnosticError, match=r"cannot run 'nn.linear': a float operation") as e:
+        emit(m, "neuro-core", tmp_path / "o")
+    assert e.value.diagnostics[0].location is not None
+    m = parse_module("""
+"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xi1>
+    %a = "spike.accumulate"(%x) {weight = dense<3> : tensor<2x4xi8>} : (tensor<4xi1>) -> tensor<2xi16>
+    %s = "spike.lif"(%a) {leak_mode = "none", membrane_bits = 16 : i64, v_th = 2 : i64, reset = "soft", cmp = "ge"} : (tensor<2xi16>) -> tensor<2xi1>
+    "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<2xi1>) -> ()
+    "snn.output"(%a) {index = 1 : i64, name = "a"} : (tensor<2xi16>) -> ()
+  }) {sym_name = "main"} : () -> ()
+}) : () -> ()
+""")
+    with pytest.raises(DiagnosticError, match=r"cannot produce graph output 'a' from 'spike.accumulate'") as e:
         emit(m, "neuro-core", tmp_path / "o")
     assert e.value.diagnostics[0].location is not None
 
@@ -223,3 +238,47 @@ def test_multi_spike_graded_counts_bit_exact(tmp_path):
     assert r.first_mismatch is None
     assert r.reference["n"].max() == 5 and r.reference["m"].max() == 7  # both caps reached
     assert (r.reference["n"] > 1).any() and r.reference["s"].any()
+
+
+ATTENTION = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<2x6x3xi1>
+    %y = "snn.input"() {index = 1 : i64, name = "y"} : () -> tensor<2x1x3xi1>
+    %q = "snn.input"() {index = 2 : i64, name = "q"} : () -> tensor<4xi8>
+    %k = "spike.and"(%x, %y) : (tensor<2x6x3xi1>, tensor<2x1x3xi1>) -> tensor<2x6x3xi1>
+    %n = "spike.popcount"(%k) {axes = array<i64: 1>, keepdim = true} : (tensor<2x6x3xi1>) -> tensor<2x1x3xi8>
+    %r = "spike.requant"(%n) {rounding = "half_up", shift = -3 : i64} : (tensor<2x1x3xi8>) -> tensor<2x1x3xi16>
+    %s = "spike.lif"(%r) {leak_mode = "shift", leak_shift = 1 : i64, membrane_bits = 12 : i64, v_th = 20 : i64, reset = "hard", v_reset = 0 : i64, cmp = "ge"} : (tensor<2x1x3xi16>) -> tensor<2x1x3xi1>
+    %f = "nn.flatten"(%s) {start_dim = 0 : i64, end_dim = -1 : i64} : (tensor<2x1x3xi1>) -> tensor<6xi1>
+    %a = "spike.accumulate"(%f) {weight = dense<[[100, -100, 50, 3, 3, 3], [1, 2, 3, 4, 5, 6], [-90, -90, -90, 90, 90, 90], [7, 7, 7, 7, 7, 7]]> : tensor<4x6xi8>} : (tensor<6xi1>) -> tensor<4xi9>
+    %e = "spike.accumulate_dense"(%q) {weight = dense<[[3, -2, 1, 0], [0, 1, 1, 1], [-1, -1, 4, 2], [5, 0, 0, -5]]> : tensor<4x4xi8>} : (tensor<4xi8>) -> tensor<4xi9>
+    %t = "spike.requant"(%e) {rounding = "floor", shift = 1 : i64} : (tensor<4xi9>) -> tensor<4xi9>
+    %p = "spike.add"(%a, %t) : (tensor<4xi9>, tensor<4xi9>) -> tensor<4xi9>
+    %c = "nn.constant"() {value = dense<[200, -200, 3, 0]> : tensor<4xi9>} : () -> tensor<4xi9>
+    %u = "spike.add"(%p, %c) : (tensor<4xi9>, tensor<4xi9>) -> tensor<4xi9>
+    %o = "spike.dequantize"(%u) {scale = 0.125 : f64} : (tensor<4xi9>) -> tensor<4xf64>
+    %l = "spike.li"(%a) {leak_mode = "shift", leak_shift = 2 : i64, membrane_bits = 10 : i64, bias = 1 : i64} : (tensor<4xi9>) -> tensor<4xi10>
+    %m = "spike.dequantize"(%l) {scale = dense<[1.0, 0.5, 0.25, 2.0]> : tensor<4xf64>} : (tensor<4xi10>) -> tensor<4xf64>
+    "snn.output"(%o) {index = 0 : i64, name = "o"} : (tensor<4xf64>) -> ()
+    "snn.output"(%m) {index = 1 : i64, name = "m"} : (tensor<4xf64>) -> ()
+    "snn.output"(%s) {index = 2 : i64, name = "s"} : (tensor<2x1x3xi1>) -> ()
+  }) {sym_name = "main"} : () -> ()
+}) : () -> ()
+"""
+
+
+def test_attention_and_popcount_graded_outputs_bit_exact(tmp_path):
+    """spike.and (broadcast) as AND neurons, popcount as a synapse sum, a left-shifted branch; real-valued outputs:
+    a saturating 3-branch sum with a constant (graded relay neurons) and a spike.li membrane readout."""
+    from snnc.backends.neuro_core.check import compare_sim
+
+    m = parse_module(ATTENTION)
+    rng = np.random.default_rng(4)
+    inputs = {"x": rng.random((30, 2, 6, 3)) < 0.6, "y": rng.random((30, 2, 1, 3)) < 0.7,
+              "q": rng.integers(-128, 128, size=(30, 4)).astype(np.int8)}
+    r = compare_sim(m, inputs, tmp_path)
+    assert r.first_mismatch is None
+    o = r.reference["o"] * 8
+    assert o.max() == 255 and o.min() == -256  # the i9 sums saturate (at the constant's addition)
+    assert r.reference["s"].any() and np.abs(r.reference["m"]).max() > 0
