@@ -15,7 +15,6 @@ detected, no second rounding), ``snnc compile --target c``, ``snnc check --targe
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,21 +23,17 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-T = 4
+
+from examples.common.digits import T, accuracy, compile_and_check, fit, load_split, mlp_module, print_table  # noqa: E402
 
 
 def train(hidden: int, epochs: int, qat: bool, seed: int = 0):
     import torch
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
     from torch import nn
-    from torch.nn import functional as F
 
-    from snnc.nn import LIF, reset_net
+    from snnc.nn import LIF
 
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    Xtr, Xte, ytr, yte = load_split()
     torch.manual_seed(seed)
 
     def q8(w):
@@ -66,55 +61,14 @@ def train(hidden: int, epochs: int, qat: bool, seed: int = 0):
             return self.n3(self.n2(self.n1(h) @ w2.T) @ w3.T).sum(dim=0)
 
     net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=5e-3)
-    xt, yt = torch.tensor(Xtr), torch.tensor(ytr)
-    for _ in range(epochs):
-        perm = torch.randperm(len(xt))
-        for i in range(0, len(xt), 64):
-            idx = perm[i : i + 64]
-            reset_net(net)
-            loss = F.cross_entropy(net(xt[idx]) * 2.0, yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    fit(net, Xtr, ytr, epochs)
     with torch.no_grad():
         ws = [w.detach().numpy().astype(np.float64) for w in net.weights()]
     return ws, (Xtr, Xte, ytr, yte)
 
 
 def build_module(ws):
-    from snnc.ir.attributes import DenseElementsAttr
-    from snnc.ir.parser import parse_module
-    from snnc.ir.types import TensorType, f32
-
-    def dense(a):
-        a = np.asarray(a, dtype=np.float32)
-        return str(DenseElementsAttr(TensorType(a.shape, f32), a))
-
-    lines, prev, n_prev = [], "%x", 64
-    elem = "f32"
-    for i, w in enumerate(ws):
-        n = w.shape[0]
-        lines.append(f'    %l{i} = "nn.linear"({prev}) {{weight = {dense(w)}}} : (tensor<{n_prev}x{elem}>) -> tensor<{n}xf32>')
-        lines.append(f'    %s{i} = "snn.lif"(%l{i}) {{alpha = 5.000000e-01 : f64, v_th = 1.000000e+00 : f64, cmp = "gt"}} : (tensor<{n}xf32>) -> tensor<{n}xi1>')
-        prev, n_prev, elem = f"%s{i}", n, "i1"
-    body = "\n".join(lines)
-    return parse_module(f"""
-"builtin.module"() ({{
-  "snn.graph"() ({{
-    %x = "snn.input"() {{index = 0 : i64, name = "x"}} : () -> tensor<64xf32>
-{body}
-    "snn.output"({prev}) {{index = 0 : i64, name = "s"}} : (tensor<10xi1>) -> ()
-  }}) {{sym_name = "q_snn"}} : () -> ()
-}}) : () -> ()
-""")
-
-
-def accuracy(module, X, y) -> float:
-    from snnc.interp import run
-
-    counts = np.asarray(run(module, {"x": np.repeat(X[None], T, axis=0)}, batched=True).outputs["s"]).sum(axis=0)
-    return float(np.mean(counts.argmax(axis=1) == y))
+    return mlp_module(ws, "q_snn")
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -126,7 +80,6 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     from snnc.backends.c import emit
-    from snnc.ir.printer import print_module
     from snnc.passes import PassManager, Quantize
     from snnc.passes.prune import model_stats
 
@@ -147,26 +100,13 @@ def main(argv: list[str] | None = None) -> dict:
     PassManager([q]).run(integer)
     with tempfile.TemporaryDirectory() as tmp:
         art = emit(integer, "host", Path(tmp))
-        out = args.out or Path(tmp) / "work"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "q_snn.mlir").write_text(print_module(qat))
-        np.save(out / "calibration.npy", cal)
-        snnc = [str(Path(sys.executable).parent / "snnc")]
-        comp = subprocess.run(snnc + ["compile", str(out / "q_snn.mlir"), "--target", "c", "-o", str(out / "c"), "-p", pipeline,
-                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
-        chk = subprocess.run(snnc + ["check", str(out / "q_snn.mlir"), "--target", "c", "-p", pipeline,
-                                     "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
+        cc = compile_and_check(qat, "q_snn", pipeline, cal, args.out or Path(tmp) / "work")
     rows[f"+ integer, {args.membrane_bits}-bit membrane, C"] = (accuracy(integer, Xte, yte), art.flash_bytes, st.energy_pj)
     res = {"rows": rows, "exact_layers": q.report.exact_layers, "rounded_layers": q.report.rounded_layers,
-           "agreement": q.report.summary(), "compile_rc": comp.returncode, "compile_err": comp.stderr[-2000:],
-           "check_rc": chk.returncode, "check": (chk.stdout + chk.stderr)[-2000:]}
-    print(f"Q-SNN on digits: {len(Xtr)} train / {len(Xte)} test, T = {T}, hidden {args.hidden}")
-    print("| model | test accuracy | footprint (bytes) | energy / sample (nJ) |")
-    print("|---|---|---|---|")
-    for k, (acc, fp, e) in rows.items():
-        print(f"| {k} | {100 * acc:.2f} % | {fp} | {e / 1e3:.3f} |")
+           "agreement": q.report.summary(), **cc}
+    print_table(f"Q-SNN on digits: {len(Xtr)} train / {len(Xte)} test, T = {T}, hidden {args.hidden}", rows)
     print(res["agreement"])
-    print(f"snnc compile --target c: rc {comp.returncode}; snnc check --target c: rc {chk.returncode}")
+    print(f"snnc compile --target c: rc {res['compile_rc']}; snnc check --target c: rc {res['check_rc']}")
     print(res["check"])
     return res
 
