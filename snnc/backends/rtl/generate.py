@@ -6,9 +6,9 @@ The mapping onto cores is the neuro-core backend's (:func:`snnc.backends.neuro_c
 Its configuration (per-core weight tables ``[axons, neurons]`` and neuron parameters, routes, input and
 output maps; the format of ``snnc.sim``) is translated into the RTL's artifacts:
 
-* every core of the mesh gets the same sizes (the HDL mesh instantiates identical cores): the largest
-  piece's neurons and axons; a smaller piece is padded with zero-weight axons and neurons that can never fire
-  (``v_th`` = the largest membrane value, compare ``gt``, no bias, no leak, no reset);
+* every core has its piece's own neuron and axon counts (``CORE_NEURONS`` / ``CORE_AXONS`` of the mesh),
+  the neurons padded up to a multiple of ``PAR`` with neurons that can never fire (``v_th`` = the largest
+  membrane value, compare ``gt``, no bias, no leak, no reset);
 * one membrane width for all cores (a diagnostic if the pieces differ) and the widest accumulator;
   a core whose own accumulator is narrower is accepted only when its worst case ``sum |w| * max|m|``
   fits that narrower width (then no saturation can occur at either width and the sums are equal);
@@ -63,11 +63,12 @@ class RtlDesign:
 
     @property
     def n_neurons(self) -> int:
-        return self.mesh.cores[0].n_neurons
+        """The largest core's neurons (the mesh's N_NEURONS)."""
+        return max(c.n_neurons for c in self.mesh.cores)
 
     @property
     def n_axons(self) -> int:
-        return self.mesh.cores[0].n_axons
+        return max(c.n_axons for c in self.mesh.cores)
 
 
 def _loc(op):
@@ -203,13 +204,12 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
     cores = [(w, p if p.shape[0] >= 9 else np.concatenate([p, np.zeros((9 - p.shape[0], p.shape[1]), np.int64)]))
              for w, p in cores]
     par = int(rtl["par"])
-    nn = max(max(w.shape[1] for w, _ in cores), 1)
-    nn = -(-nn // par) * par
-    na = max(max(w.shape[0] for w, _ in cores), 1)
     vmax = (1 << (mem_bits - 1)) - 1
     cfgs = []
     for w, p in cores:
         a, n = w.shape
+        nn = max(-(-n // par) * par, par)
+        na = max(a, 1)
         W = np.zeros((na, nn), dtype=np.int64)
         W[:a, :n] = w
         pad = nn - n
@@ -231,8 +231,8 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
         "target": tgt.name,
         "cores": C,
         "order": order,
-        "core_neurons": nn,
-        "core_axons": na,
+        "core_neurons": max(c.n_neurons for c in cfgs),
+        "core_axons": max(c.n_axons for c in cfgs),
         "pieces": [{"core": i, "neurons": n, "axons": a} for i, (a, n) in enumerate(used)],
         "neurons": int(sum(n for _, n in used)),
         "synapses": int(sum(int(np.count_nonzero(w)) for w, _ in cores)),
@@ -245,9 +245,9 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
         "frac_bits": frac_bits,
         "fifo_depth": int(rtl["fifo_depth"]),
         "par": par,
-        "weight_memory_bits": C * na * nn * weight_bits,
+        "weight_memory_bits": int(sum(c.n_axons * c.n_neurons for c in cfgs)) * weight_bits,
     }
-    io_json = {"format": "snnc-rtl-io", "version": 1, "cores": C, "neurons": nn,
+    io_json = {"format": "snnc-rtl-io", "version": 1, "cores": C, "neurons": report["core_neurons"],
                "inputs": io["inputs"], "outputs": io["outputs"]}
     return mesh, io_json, report
 

@@ -93,6 +93,8 @@ class CoreConfig:
     def n_axons(self) -> int:
         return self.weights.shape[0]
 
+    # (MeshConfig.max_neurons / max_axons: the largest core, the mesh's N_NEURONS / N_AXONS)
+
     @property
     def n_neurons(self) -> int:
         return self.weights.shape[1]
@@ -183,7 +185,7 @@ def run_core(cfg: CoreConfig, inputs) -> np.ndarray:
 
 @dataclass
 class MeshConfig:
-    """Cores of identical dimensions connected by routing tables.
+    """Cores of identical widths (their neuron and axon counts may differ) connected by routing tables.
 
     routes[(core, neuron)] = [(dest_core, dest_axon), ...] (at most `fanout` entries).
     order: the order in which the cores run inside one time step."""
@@ -197,10 +199,10 @@ class MeshConfig:
         if not self.cores:
             raise ValueError("a mesh needs at least one core")
         c0 = self.cores[0]
-        dims = (c0.n_axons, c0.n_neurons, c0.weight_bits, c0.mem_bits, c0.acc_bits, c0.frac_bits)
+        dims = (c0.weight_bits, c0.mem_bits, c0.acc_bits, c0.frac_bits)
         for c in self.cores:
-            if (c.n_axons, c.n_neurons, c.weight_bits, c.mem_bits, c.acc_bits, c.frac_bits) != dims:
-                raise ValueError("all cores of a mesh must have the same dimensions and widths")
+            if (c.weight_bits, c.mem_bits, c.acc_bits, c.frac_bits) != dims:
+                raise ValueError("all cores of a mesh must have the same widths")
         if self.order is None:
             self.order = list(range(len(self.cores)))
         if sorted(self.order) != list(range(len(self.cores))):
@@ -211,11 +213,15 @@ class MeshConfig:
         if longest > self.fanout:
             raise ValueError(f"a neuron has {longest} routes, more than fanout={self.fanout}")
         for (c, n), dests in self.routes.items():
-            if not (0 <= c < len(self.cores) and 0 <= n < c0.n_neurons):
+            if not (0 <= c < len(self.cores) and 0 <= n < self.cores[c].n_neurons):
                 raise ValueError(f"route source ({c}, {n}) out of range")
             for d, a in dests:
-                if not (0 <= d < len(self.cores) and 0 <= a < c0.n_axons):
+                if not (0 <= d < len(self.cores) and 0 <= a < self.cores[d].n_axons):
                     raise ValueError(f"route destination ({d}, {a}) out of range")
+
+
+def _max_neurons(mesh: MeshConfig) -> int:
+    return max(c.n_neurons for c in mesh.cores)
 
 
 def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
@@ -226,7 +232,7 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
     then spikes of the cores that run before it, each core's spikes in neuron order and
     each neuron's routes in table order.  With strict=True a delivery order that is not
     strictly increasing in axon index (what the contract requires) raises ValueError.
-    Returns spikes [T, n_cores, n_neurons] int8."""
+    Returns spikes [T, n_cores, max neurons] int8 (a smaller core's extra columns are 0)."""
     C = len(mesh.cores)
     pos = {c: i for i, c in enumerate(mesh.order)}
     v = [np.zeros(cfg.n_neurons, dtype=np.int64) for cfg in mesh.cores]
@@ -239,7 +245,7 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
             c, a = int(e[0]), int(e[1])
             s = int(e[2]) if len(e) > 2 else 0
             events[c].append((a, s, int(e[3]) if len(e) > 3 else 1))
-        spikes = np.zeros((C, mesh.cores[0].n_neurons), dtype=np.int8)
+        spikes = np.zeros((C, _max_neurons(mesh)), dtype=np.int8)
         for c in mesh.order:
             ev = events[c]
             if strict and any(b[0] <= a[0] for a, b in zip(ev, ev[1:])):
@@ -248,10 +254,10 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
                     "not strictly increasing (the contract's order); renumber the axons or reorder the cores"
                 )
             v[c], s = core_step(mesh.cores[c], v[c], ev)
-            spikes[c] = s
+            spikes[c, : len(s)] = s
             for n in np.flatnonzero(s):
                 sign = 1 if s[n] < 0 else 0
                 for d, a in mesh.routes.get((c, int(n)), []):
                     (events[d] if pos[d] > pos[c] else pending[d]).append((a, sign, 1))
         out.append(spikes)
-    return np.array(out, dtype=np.int8).reshape(len(out), C, mesh.cores[0].n_neurons)
+    return np.array(out, dtype=np.int8).reshape(len(out), C, _max_neurons(mesh))

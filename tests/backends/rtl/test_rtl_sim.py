@@ -371,3 +371,24 @@ def test_core_graded_events_and_mul_leak_bit_exact(seed, tmp_path):
     res = simulate(cfg, inputs, tmp_path, mag_bits=8)
     assert np.array_equal(ref, res.spikes[:, 0]), np.argwhere(ref != res.spikes[:, 0])[:3]
     assert ref.any() and not ref.all()
+
+
+@needs_iverilog
+@pytest.mark.parametrize("par", [1, 2])
+def test_mesh_heterogeneous_core_sizes(par, tmp_path):
+    """Cores of different neuron and axon counts (CORE_NEURONS / CORE_AXONS): 1 x 2 -> 6 x 4 -> 2 x 6 with
+    feedback from the last core into the first; iverilog == refmodel, and a small core costs its own size."""
+    rng = np.random.default_rng(11 + par)
+    sizes = [(3, 2), (2, 6), (6, 2)]  # (axons, neurons)
+    cores = [random_core(rng, n_axons=a, n_neurons=n, N=10, A=12, excitatory=True) for a, n in sizes]
+    routes = {(0, 0): [(1, 0)], (0, 1): [(1, 1)]}
+    for i in range(6):
+        routes[(1, i)] = [(2, i)]
+    routes[(2, 1)] = [(0, 0)]  # feedback: next step, axon 0 (before the external axons 1, 2)
+    mesh = MeshConfig(cores, routes, order=[0, 1, 2])
+    inputs = [[(0, a) for a in (1, 2) if rng.random() < 0.7] for _ in range(20)]
+    ref = run_mesh(mesh, inputs)
+    res = simulate(mesh, inputs, tmp_path, par=par)
+    assert np.array_equal(ref, res.spikes), np.argwhere(ref != res.spikes)[:3]
+    assert ref[:, 2].any() and ref[:, 1].any()
+    assert not ref[:, 0, 2:].any() and not ref[:, 2, 2:].any()  # padding columns of the small cores

@@ -26,6 +26,8 @@ def test_verilator_lint_wall_clean(top, params):
     gs = [f"-G{k}={v}" for k, v in params.items()]
     if top == "snnc_mesh":
         gs.append("-GN_CORES=3")
+        if params.get("PAR", 1) <= 2 and params["N_NEURONS"] >= 4:  # core 1 smaller: its own neurons and axons
+            gs += ["-GCORE_NEURONS=96'h0000000000000002_00000000", "-GCORE_AXONS=96'h0000000000000003_00000000"]
     p = subprocess.run(
         ["verilator", "--lint-only", "-Wall", "--top-module", top, *gs, *map(str, HDL_SOURCES)],
         capture_output=True,

@@ -15,6 +15,9 @@
 //   (c*N_NEURONS + n)*FANOUT + j, word = {valid[1], dest_core[CB], dest_axon[AB]}.
 // Core images: {CORE_PREFIX, "wXX.memh"} and {CORE_PREFIX, "pXX.memh"}, XX the core
 // index as two lower-case hex digits (see snnc_lif_core for their formats).
+// Core sizes: N_NEURONS / N_AXONS are the largest core's; CORE_NEURONS[32*c +: 32] and
+// CORE_AXONS[32*c +: 32] give core c its own size (0: the largest), so that a small layer
+// does not pay for the largest one (its images then have its own size).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -33,6 +36,8 @@ module snnc_mesh #(
     parameter         CORE_PREFIX = "",
     parameter         ROUTE_FILE  = "",
     parameter [8*N_CORES-1:0] ORDER = identity_order(N_CORES),
+    parameter [32*N_CORES-1:0] CORE_NEURONS = {(32 * N_CORES){1'b0}},
+    parameter [32*N_CORES-1:0] CORE_AXONS = {(32 * N_CORES){1'b0}},
     parameter integer CB  = (N_CORES > 1) ? $clog2(N_CORES) : 1,
     parameter integer NB  = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1,
     parameter integer AB  = (N_AXONS > 1) ? $clog2(N_AXONS) : 1
@@ -80,7 +85,6 @@ module snnc_mesh #(
     localparam integer RAB = (RN > 1) ? $clog2(RN) : 1;
     localparam integer JB = (FANOUT > 1) ? $clog2(FANOUT) : 1;
     localparam integer KB = $clog2(N_CORES + 1);
-    localparam integer CWAB = (N_AXONS * (N_NEURONS / PAR) > 1) ? $clog2(N_AXONS * (N_NEURONS / PAR)) : 1;
 
     // ------------------------------------------------------------------ cores
     wire [N_CORES-1:0] c_in_valid, c_in_ready, c_step, c_idle, c_done, c_out_valid, c_out_ready, c_out_sign;
@@ -94,21 +98,33 @@ module snnc_mesh #(
         for (gi = 0; gi < N_CORES; gi = gi + 1) begin : g_core
             localparam [7:0] HI = hex_char(gi / 16);
             localparam [7:0] LO = hex_char(gi);
+            localparam integer NI = (CORE_NEURONS[32*gi +: 32] == 0) ? N_NEURONS : CORE_NEURONS[32*gi +: 32];
+            localparam integer AI = (CORE_AXONS[32*gi +: 32] == 0) ? N_AXONS : CORE_AXONS[32*gi +: 32];
+            localparam integer NBI = (NI > 1) ? $clog2(NI) : 1;
+            localparam integer ABI = (AI > 1) ? $clog2(AI) : 1;
+            localparam integer CWAB = (AI * (NI / PAR) > 1) ? $clog2(AI * (NI / PAR)) : 1;
+            wire [NBI-1:0] on;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [AB-1:0] ax = c_in_axon;   // a smaller core uses the low ABI bits
+            /* verilator lint_on UNUSEDSIGNAL */
+            /* verilator lint_off WIDTH */
+            assign c_out_neuron[gi*NB +: NB] = on;   // zero-extended to NB bits
+            /* verilator lint_on WIDTH */
             snnc_lif_core #(
-                .N_NEURONS(N_NEURONS), .N_AXONS(N_AXONS), .WEIGHT_BITS(WEIGHT_BITS),
+                .N_NEURONS(NI), .N_AXONS(AI), .WEIGHT_BITS(WEIGHT_BITS),
                 .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .PAR(PAR),
                 .MAG_BITS(MAG_BITS), .FRAC_BITS(FRAC_BITS),
                 .WEIGHT_FILE({CORE_PREFIX, "w", HI, LO, ".memh"}),
                 .PARAM_FILE({CORE_PREFIX, "p", HI, LO, ".memh"})
             ) u_core (
                 .clk(clk), .rst(rst),
-                .in_valid(c_in_valid[gi]), .in_ready(c_in_ready[gi]), .in_axon(c_in_axon), .in_sign(c_in_sign),
+                .in_valid(c_in_valid[gi]), .in_ready(c_in_ready[gi]), .in_axon(ax[ABI-1:0]), .in_sign(c_in_sign),
                 .in_mag(c_in_mag),
                 .step(c_step[gi]), .idle(c_idle[gi]), .step_done(c_done[gi]),
                 .out_valid(c_out_valid[gi]), .out_ready(c_out_ready[gi]),
-                .out_neuron(c_out_neuron[gi*NB +: NB]), .out_sign(c_out_sign[gi]),
+                .out_neuron(on), .out_sign(c_out_sign[gi]),
                 .cfg_w_we(1'b0), .cfg_w_addr({CWAB{1'b0}}), .cfg_w_data({(PAR * WEIGHT_BITS){1'b0}}),
-                .cfg_p_we(1'b0), .cfg_p_addr({NB{1'b0}}), .cfg_p_data({PBW{1'b0}})
+                .cfg_p_we(1'b0), .cfg_p_addr({NBI{1'b0}}), .cfg_p_data({PBW{1'b0}})
             );
         end
     endgenerate

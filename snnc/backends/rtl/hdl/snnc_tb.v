@@ -2,7 +2,8 @@
 //
 // Parameters come from `snnc_params.vh` (written by snnc.backends.rtl.sim), which must
 // define the localparams N_CORES, N_NEURONS, N_AXONS, WEIGHT_BITS, MEM_BITS, ACC_BITS,
-// FIFO_DEPTH, FANOUT, PAR, MAG_BITS, FRAC_BITS, CORE_PREFIX, ROUTE_FILE, ORDER, IN_FILE, OUT_FILE.
+// FIFO_DEPTH, FANOUT, PAR, MAG_BITS, FRAC_BITS, CORE_PREFIX, ROUTE_FILE, ORDER, CORE_NEURONS,
+// CORE_AXONS, IN_FILE, OUT_FILE.
 //
 // IN_FILE (decimal, whitespace separated):  T, then for each step: E, then E quadruples
 //   "core axon sign magnitude" (sign 0: +m event, 1: -m event; a spike has magnitude 1),
@@ -38,7 +39,8 @@ module snnc_tb;
         .N_CORES(N_CORES), .N_NEURONS(N_NEURONS), .N_AXONS(N_AXONS), .WEIGHT_BITS(WEIGHT_BITS),
         .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .FANOUT(FANOUT), .PAR(PAR),
         .MAG_BITS(MAG_BITS), .FRAC_BITS(FRAC_BITS),
-        .CORE_PREFIX(CORE_PREFIX), .ROUTE_FILE(ROUTE_FILE), .ORDER(ORDER)
+        .CORE_PREFIX(CORE_PREFIX), .ROUTE_FILE(ROUTE_FILE), .ORDER(ORDER),
+        .CORE_NEURONS(CORE_NEURONS), .CORE_AXONS(CORE_AXONS)
     ) dut (
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_ready(in_ready), .in_core(in_core), .in_axon(in_axon), .in_sign(in_sign),
