@@ -41,11 +41,11 @@ def synth_summary(design: RtlDesign, timeout: float = 600) -> str | None:
                        frac_bits=p.get("FRAC_BITS", 0))
     except RuntimeError as e:  # a Yosys failure or time-out is reported, not fatal: the design is written
         return f"Yosys did not give figures: {str(e).splitlines()[0]}"
-    return (f"the largest core (N_NEURONS={p['N_NEURONS']}, N_AXONS={p['N_AXONS']}, WEIGHT_BITS={p['WEIGHT_BITS']}, "
+    return (f"one core at the mesh's largest sizes (N_NEURONS={p['N_NEURONS']}, N_AXONS={p['N_AXONS']}, WEIGHT_BITS={p['WEIGHT_BITS']}, "
             f"MEM_BITS={p['MEM_BITS']}, ACC_BITS={p['ACC_BITS']}, MAG_BITS={p.get('MAG_BITS', 1)}, "
             f"FRAC_BITS={p.get('FRAC_BITS', 0)}): {r.cells} cells ({r.flip_flops} flip-flops, {r.logic_cells} "
             f"other generic gates), {r.memories} memories of {r.memory_bits} bits (Yosys 'keep-memories' flow); "
-            f"x {design.n_cores} cores + the mesh router")
+            f"an upper bound for each of the {design.n_cores} core(s); the mesh router is not included")
 
 
 def compile_model(module: ModuleOp, output: Path, *, target: str) -> list[str]:
@@ -53,7 +53,7 @@ def compile_model(module: ModuleOp, output: Path, *, target: str) -> list[str]:
     rep = d.report
     lines = [
         f"wrote {d.out_dir}: {', '.join(p.name for p in d.files)}",
-        f"mesh: {rep['cores']} core(s), the largest {rep['core_neurons']} neurons x {rep['core_axons']} axons "
+        f"mesh: {rep['cores']} core(s) of up to {rep['core_neurons']} neurons and {rep['core_axons']} axons "
         f"({rep['neurons']} neurons, {rep['synapses']} synapses, {rep['routes']} routes, fan-out {rep['fanout']}); "
         f"weights {rep['weight_bits']} bits, membrane {rep['membrane_bits']}, accumulator {rep['accumulator_bits']}, "
         f"graded input magnitude {rep['mag_bits']} bits, mul-leak fraction {rep['frac_bits']} bits",
@@ -263,7 +263,7 @@ def check(module: ModuleOp, work_dir, *, steps: int = 16, seed: int = 0, pipelin
     if firsts:
         rep.first = min(firsts, key=lambda f: (f[0], f[1]))[2]
     dr = design.report
-    rep.notes.append(f"design: {dr['cores']} core(s), the largest {dr['core_neurons']} neurons x {dr['core_axons']} axons, "
+    rep.notes.append(f"design: {dr['cores']} core(s) of up to {dr['core_neurons']} neurons and {dr['core_axons']} axons, "
                      f"{dr['synapses']} synapses, {dr['routes']} routes; weights {dr['weight_bits']} bits, membrane "
                      f"{dr['membrane_bits']}, accumulator {dr['accumulator_bits']}, graded input magnitude "
                      f"{dr['mag_bits']} bits, mul-leak fraction {dr['frac_bits']} bits")
