@@ -25,21 +25,24 @@ Version 2 adds (all optional):
   spike is x = 1, a ternary -1 spike x = -1);
 - ``outputs``: [{"name", "shape", "neurons": file}], the file [n, 2] = (core, neuron) of each output element;
   v3: an optional ``"scale": file`` (float64, the output's shape) makes it real-valued: the host multiplies the
-  graded integers by it (``spike.dequantize``).
+  graded integers by it (``spike.dequantize``); an optional ``"readout": "sum" | "mean" | "last"`` reads the
+  series out over time on the host, as ``snn.output``'s readout.
 
 Version 3 adds (optional): axon groups (dendritic branches) per core: a ``cores`` entry may list
 ``"groups": [{"delay", "acc_bits", "shift", "rounding": "none" | "floor" | "half_up", "out_bits"}]`` with
 ``core<i>_axon_group.npy`` [axons] (the group of each axon) and, when the entry has ``"group_bias": true``,
-``core<i>_group_bias.npy`` [groups, neurons]; ``cycles`` ({synaptic_op, neuron_update, hop, barrier}) overrides
+``core<i>_group_bias.npy`` [groups, neurons] (with ``"group_bias_first": [bool per group]``, a group marked true
+adds its bias before the requantization, saturating at the group's ``bias_bits``); ``cycles`` ({synaptic_op, neuron_update, hop, barrier}) overrides
 :data:`DEFAULT_CYCLES`.
 
 Semantics (integer.md per core), per step t and neuron, for each axon group g in order:
 ``a_g = sat_{acc_bits}`` over the group's events in increasing axon order (saturating after every addition);
-if ``rounding != none``: ``a_g = sat_{out_bits}(a_g >>> shift)`` (floor) or ``((a_g + 2^(shift-1)) >>> shift)``
+(bias first: ``a_g = sat_{bias_bits}(a_g + bias_g)``); if ``rounding != none``: ``a_g = sat_{out_bits}(a_g >>> shift)`` (floor) or ``((a_g + 2^(shift-1)) >>> shift)``
 (half up; a negative shift is ``a_g * 2^-shift``); with a group bias and ``t >= delay``:
 ``a_g = sat_{out_bits}(a_g + bias_g)``.  A group with ``delay = d`` sums the events its sources sent at step
 ``t - d`` (none before step d).  The input is ``x = a_0``, then ``x = sat_A(x + a_g)`` (A the core's
-accumulator width); one default group (delay 0, ``acc_bits = A``) when the entry lists none.  With a current
+accumulator width), then with a core entry ``"input_requant": {"shift", "rounding", "bits"}`` the sum is
+requantized once, ``x = sat_bits(x >>> shift)`` (or half up); one default group (delay 0, ``acc_bits = A``) when the entry lists none.  With a current
 compartment: ``i = sat_{Ni}(i - leak_i(i) + x + bias_i)`` and ``x = i``.  Then
 ``v' = sat_N(v - leak(v) + x + bias)``, fire (``ge``/``gt``; ternary -1), reset (hard / soft / none).
 Cores run in the recorded ``order`` within a step; a delay-0 spike routed to a core later in the order is
@@ -226,6 +229,7 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
         for c in cfg["order"]:
             N, n = NB[c], W[c].shape[1]
             grp, groups, gbias = G[c]
+            bias_first = cfg["cores"][c].get("group_bias_first") or [False] * len(groups)
             if events[c]:
                 ev = np.concatenate(events[c])
                 ev = ev[np.argsort(ev[:, 0], kind="stable")]
@@ -243,11 +247,17 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             for gi, gd in enumerate(groups):
                 rows = rows_all if len(groups) == 1 else rows_all[eg == gi]
                 x = _sat_sequence(rows, int(gd["acc_bits"]), n)
+                first = bias_first[gi]
+                if first and gbias is not None and t >= int(gd["delay"]):
+                    x = _sat(x + gbias[gi], int(gd["bias_bits"]))
                 if gd.get("rounding", "none") != "none":
                     x = _requant(x, int(gd["shift"]), gd["rounding"], int(gd["out_bits"]))
-                if gbias is not None and t >= int(gd["delay"]):
+                if not first and gbias is not None and t >= int(gd["delay"]):
                     x = _sat(x + gbias[gi], int(gd["out_bits"]))
                 acc = x if acc is None else _sat(acc + x, AB[c])
+            irq = cfg["cores"][c].get("input_requant")
+            if irq:  # the sum of the groups requantized once (a relay of a requantized multi-branch sum)
+                acc = _requant(acc, int(irq["shift"]), irq["rounding"], int(irq["bits"]))
             p = P[c]
             v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb, mul, cap = p
             if (li == 1).any():
@@ -360,8 +370,11 @@ def host_events(config_dir, inputs: dict[str, np.ndarray]) -> list[list[tuple[in
     return per_step
 
 
-def run_config(config_dir, inputs: dict[str, np.ndarray], progress=None) -> tuple[dict[str, np.ndarray], SimResult]:
-    """Run a configuration on named graph inputs; returns the named graph outputs [T, *shape] and the counters."""
+def run_config(config_dir, inputs: dict[str, np.ndarray], progress=None, readout: bool = True
+               ) -> tuple[dict[str, np.ndarray], SimResult]:
+    """Run a configuration on named graph inputs; returns the named graph outputs [T, *shape] and the counters.
+    An output spec's ``readout`` (sum / mean / last over time, as ``snn.output``'s) is applied unless ``readout``
+    is False (then every output is the per-step series)."""
     d = Path(config_dir)
     cfg = load_config(d)
     res = simulate(d, host_events(d, inputs), progress=progress)
@@ -375,6 +388,10 @@ def run_config(config_dir, inputs: dict[str, np.ndarray], progress=None) -> tupl
         y = y.reshape(T, *spec["shape"])
         if spec.get("scale"):  # a real-valued output: graded integers x the dequantization scale (host side)
             y = y.astype(np.float64) * _load(d, spec["scale"]).astype(np.float64)
+        if readout and spec.get("readout", "none") != "none":
+            from snnc.interp.core import apply_readout
+
+            y = apply_readout(y, spec["readout"], np.dtype(np.float64))
         outs[spec["name"]] = y
     return outs, res
 

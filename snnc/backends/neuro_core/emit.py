@@ -35,8 +35,11 @@ LAYOUT_OPS = ("nn.flatten", "nn.reshape")
 #: neurons (weight 1 from each window element, v_th = 1, hard reset to 0, no leak: fires iff a spike arrives);
 #: spike.and as stateless AND neurons (weight 1 from each operand element, v_th = 2, the membrane cleared every step);
 #: a spike.li that is not a current compartment as graded neurons (they send their membrane); a spike.dequantize of
-#: a synaptic sum as graded relay neurons (membrane cleared every step: they send the sum); see _is_layer
-LAYER_OPS = ("spike.lif", "spike.max_pool2d", "spike.and", "spike.li", "spike.dequantize")
+#: a synaptic sum, and a spike.requant whose integer result feeds further synapses (a materialized sum), as graded
+#: relay neurons (membrane cleared every step: they send the sum); spike.matmul of spikes (K^T V) and of spikes by
+#: such a product (Q (K^T V)) as AND neurons over every product term, whose spikes the result sums; see _is_layer
+LAYER_OPS = ("spike.lif", "spike.max_pool2d", "spike.and", "spike.li", "spike.dequantize", "spike.requant",
+             "spike.matmul")
 #: params row 17 (neuron output mode): 0 spikes, 1 multi-spike count, 2 graded (the neuron sends v' itself)
 MODE_GRADED = 2
 WHY = {
@@ -46,13 +49,13 @@ WHY = {
                  "no chip equivalent",
     "nn.constant": "a constant is only mapped as the bias of a dendritic branch (spike.add of a synaptic sum and a "
                    "constant)",
-    "spike.matmul": "spike x spike products are not a fixed synapse table",
+    "spike.matmul": "only products of spikes (K^T V) and of spikes by such a product (Q (K^T V)) map to AND neurons",
 }
 #: ops the mapping understands (anything else in the graph is a diagnostic at the op)
 KNOWN_OPS = {"snn.input", "snn.output", "spike.quantize", "spike.lif", "spike.li", "spike.accumulate",
              "spike.accumulate_dense", "spike.accumulate_conv2d", "spike.sum_pool2d", "spike.add", "spike.requant",
              "snn.delay", "nn.constant", "nn.transpose", "spike.max_pool2d", "spike.and", "spike.popcount",
-             "spike.dequantize", *LAYOUT_OPS}
+             "spike.dequantize", "spike.matmul", *LAYOUT_OPS}
 SYNAPSE_OPS = ("spike.accumulate", "spike.accumulate_dense", "spike.accumulate_conv2d")
 
 
@@ -120,6 +123,7 @@ class _Tracer:
         self.layer_of: dict[int, int] = {}
         self.inputs: list = []  # (snn.input op, kind, quantize op or None)
         self.memo: dict[int, tuple[dict[int, np.ndarray], np.ndarray, bool]] = {}
+        self.layer_bound: dict[int, int] = {}  # worst |value| a graded layer sends
 
     def source_of_value(self, v):
         from ...dialects import spike as sp
@@ -128,11 +132,12 @@ class _Tracer:
         d = v.defining_op()
         if d is None:
             raise error("neuro-core: a block argument cannot feed a synapse")
-        if d.op_name in LAYER_OPS and (id(d) in self.layer_of or d.op_name != "spike.li"):
-            if id(d) not in self.layer_of:
-                raise error(f"neuro-core: {d.op_name} used before it is defined", _loc(d))
+        if id(d) in self.layer_of:
             li = self.layer_of[id(d)]
-            return self._src(id(d), "layer", int(np.prod(v.type.shape)), _spike_bound(d), layer=li)
+            if d.op_name == "spike.matmul":  # an AND layer: the matmul's value is a sum of its spikes (see trace)
+                return None
+            return self._src(id(d), "layer", int(np.prod(v.type.shape)), self.layer_bound.get(li, _spike_bound(d)),
+                             layer=li)
         if d.op_name == "snn.input":
             t = v.type
             assert isinstance(t, TensorType)
@@ -193,6 +198,15 @@ class _Tracer:
             res = (mats, np.abs(W) @ ib, idirect)
         elif name in LAYOUT_OPS:
             res = self.trace(d.operands[0])
+        elif name == "spike.matmul":
+            if id(d) not in self.layer_of:
+                raise error("neuro-core: this spike.matmul is only mapped inside Q (K^T V) (its value is not kept)",
+                            _loc(d))
+            _, out_idx, n_and, _ = _matmul_spec(d)
+            key = self._src(id(d), "layer", n_and, 1, layer=self.layer_of[id(d)]).key
+            S = np.zeros((int(np.prod(v.type.shape)), n_and), dtype=np.int64)
+            S[out_idx, np.arange(n_and)] = 1
+            res = ({key: S}, S.sum(axis=1), None)
         elif name == "spike.popcount":  # a sum over axes: each output row is the sum of its input rows
             mats, ib, isat = self.trace(d.operands[0])
             shp = tuple(d.operands[0].type.shape)
@@ -253,19 +267,30 @@ class _Group:
     rounding: str = "none"
     out_ir: int = 0
     bias: np.ndarray | None = None
+    bias_first: bool = False  # the bias is added before the requant (at bias_ir bits)
+    bias_ir: int = 0
     chip_acc: int = 0
     chip_out: int = 0
+    chip_bias: int = 0
 
     def stage_bounds(self) -> tuple[int, int]:
         """(worst |a| after the linear sum, worst |a| after requant and bias)."""
         b = min(self.lin_bound, 1 << (self.acc_ir - 1))
         lin = b
+        bmax = int(np.abs(self.bias).max(initial=0)) if self.bias is not None else 0
+        if self.bias is not None and self.bias_first:
+            b = min(b + bmax, 1 << (self.bias_ir - 1))
         if self.rounding != "none":
             b = b << -self.shift if self.shift < 0 else -(-b // (1 << self.shift)) + 1
             b = min(b, 1 << (self.out_ir - 1))
-        if self.bias is not None:
-            b = min(b + int(np.abs(self.bias).max(initial=0)), 1 << (self.out_ir - 1))
+        if self.bias is not None and not self.bias_first:
+            b = min(b + bmax, 1 << (self.out_ir - 1))
         return lin, b
+
+    def bias_bound(self) -> int:
+        """Worst |a| right after a bias added first."""
+        b = min(self.lin_bound, 1 << (self.acc_ir - 1))
+        return min(b + int(np.abs(self.bias).max(initial=0)), 1 << (self.bias_ir - 1))
 
 
 def _chip_width(ir_bits: int, worst: int, core: dict, what: str, op) -> int:
@@ -320,9 +345,11 @@ def _term(tr, v, n: int) -> _Group:
         return gr
     if name == "spike.requant":
         gr = _term(tr, d.operands[0], n)
-        if gr.delay or gr.bias is not None or gr.rounding != "none":
-            raise error("neuro-core: a branch is requantized after its delay, bias or another requant; the chip "
-                        "shifts the synaptic sum first", _loc(d))
+        if gr.delay or gr.rounding != "none":
+            raise error("neuro-core: a branch is requantized after its delay or another requant; the chip "
+                        "shifts the synaptic sum (plus bias) once", _loc(d))
+        if gr.bias is not None:  # linear sum + bias, then requant
+            gr.bias_first, gr.bias_ir = True, gr.out_ir
         gr.shift, gr.rounding, gr.out_ir = int(d.attr("shift")), str(d.attr("rounding")), sp.width(v.type)
         return gr
     if name == "spike.add":
@@ -405,6 +432,9 @@ def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
                                 _loc(tr.layers[li]))
         lin, fin = gr.stage_bounds()
         gr.chip_acc = _chip_width(gr.acc_ir, lin, core, f"layer {li}'s synaptic sum", gr.op or lop)
+        if gr.bias_first:
+            gr.chip_bias = _chip_width(gr.bias_ir, gr.bias_bound(), core, f"layer {li}'s branch plus bias",
+                                       gr.op or lop)
         gr.chip_out = (_chip_width(gr.out_ir, fin, core, f"layer {li}'s branch after requant/bias", gr.op or lop)
                        if (gr.rounding != "none" or gr.bias is not None) else gr.chip_acc)
         total += fin
@@ -445,6 +475,13 @@ def _is_layer(op) -> bool:
         return True
     if op.op_name == "spike.li":  # a current compartment when it feeds spike.lif neurons
         return not any(u.op_name == "spike.lif" for u in op.results[0].users)
+    if op.op_name == "spike.requant":  # a materialized sum: its integer value feeds further synapses
+        return any(_feeds_synapse(u) for u in op.results[0].users)
+    if op.op_name == "spike.matmul":  # an AND layer unless it is the inner K^T V of Q (K^T V) and nothing else
+        if op.operands[0].type.element != i1_type():
+            return False
+        return not op.results[0].users or any(not (u.op_name == "spike.matmul" and u.operands[1] is op.results[0])
+                                              for u in op.results[0].users)
     if op.op_name == "spike.dequantize":  # a relay unless it reads a layer's values directly
         v = op.operands[0]
         d = v.defining_op()
@@ -452,6 +489,66 @@ def _is_layer(op) -> bool:
             d = d.operands[0].defining_op()
         return d is None or not _is_layer(d)
     return False
+
+
+def i1_type():
+    from ...ir.types import i1
+
+    return i1
+
+
+def _feeds_synapse(u) -> bool:
+    if u.op_name in LAYOUT_OPS or u.op_name == "nn.transpose":
+        return any(_feeds_synapse(w) for w in u.results[0].users)
+    return u.op_name in (*SYNAPSE_OPS, "spike.sum_pool2d", "spike.popcount", "spike.matmul", "spike.and")
+
+
+def _matmul_spec(op):
+    """AND neurons of a spike.matmul: ([(operand value, operand element per neuron)], output element per neuron,
+    neurons, threshold).  ``a @ b`` (spikes x spikes): a neuron per (batch, n, k, m), inputs a[n, k] and b[k, m];
+    ``a @ (b @ c)``: a neuron per (batch, n, k, l, m), inputs a[n, k], b[k, l], c[l, m]; the result element
+    (batch, n, m) sums its neurons' spikes."""
+    a, r = op.operands
+    d = r.defining_op()
+    i1 = i1_type()
+    if a.type.element != i1:
+        raise error("neuro-core: spike.matmul needs spikes on the left to map to AND neurons", _loc(op))
+    if r.type.element == i1:
+        facs = [a, r]
+    elif d is not None and d.op_name == "spike.matmul" and all(x.type.element == i1 for x in d.operands):
+        facs = [a, *d.operands]
+    else:
+        raise error("neuro-core cannot run 'spike.matmul' of spikes by an integer that is not a product of spikes: "
+                    "only K^T V and Q (K^T V) map to AND neurons", _loc(op))
+    shapes = [tuple(x.type.shape) for x in facs]
+    batch = shapes[0][:-2]
+    if any(sh[:-2] != batch for sh in shapes):
+        raise error("neuro-core: spike.matmul with broadcast batch axes is not mapped", _loc(op))
+    B = int(np.prod(batch))
+    dims = [shapes[0][-2]] + [sh[-1] for sh in shapes]  # N, K, (L,) M
+    grid = np.indices((B, *dims)).reshape(len(dims) + 1, -1)
+    bi = grid[0]
+    idx = [((bi * shapes[j][-2] + grid[1 + j]) * shapes[j][-1] + grid[2 + j]) for j in range(len(facs))]
+    N, M = dims[0], dims[-1]
+    out_idx = (bi * N + grid[1]) * M + grid[-1]
+    return list(zip(facs, idx, strict=True)), out_idx, grid.shape[1], len(facs)
+
+
+def _matmul_group(tr, op, li: int) -> _Group:
+    facs, _, n_and, thr = _matmul_spec(op)
+    comp: dict[int, np.ndarray] = {}
+    for x, idx in facs:
+        mats, ib, isat = tr.trace(x)
+        if isat is not None or int(ib.max(initial=0)) > 1 or any(
+                (m < 0).any() or (m.sum(axis=1) > 1).any() for m in mats.values()):
+            raise error("neuro-core: spike.matmul is mapped as AND neurons on binary spikes only", _loc(op))
+        for k, m in mats.items():
+            comp[k] = comp[k] + m[idx] if k in comp else m[idx]
+    return _Group(comp, thr, None, True, 4, op, out_ir=4, chip_acc=4, chip_out=4)
+
+
+def _layer_n(op) -> int:
+    return _matmul_spec(op)[2] if op.op_name == "spike.matmul" else int(np.prod(op.results[0].type.shape))
 
 
 def _and_group(tr, op, li: int) -> _Group:
@@ -555,19 +652,39 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
     layer_in: list[list[_Group]] = []
     currents: list = []  # per layer: the spike.li current compartment or None
     combine: list[int] = []  # per layer: the chip width its branches are added in
+    input_requant: dict[int, dict] = {}  # per relay layer: a requant of its summed branches
     for op in tr.layers:
         x = op.operands[0]
         d = x.defining_op()
         li = None
-        if op.op_name in ("spike.max_pool2d", "spike.and"):
-            groups = [(_pool_group if op.op_name == "spike.max_pool2d" else _and_group)(tr, op, len(layer_in))]
+        if op.op_name in ("spike.max_pool2d", "spike.and", "spike.matmul"):
+            groups = [{"spike.max_pool2d": _pool_group, "spike.and": _and_group,
+                       "spike.matmul": _matmul_group}[op.op_name](tr, op, len(layer_in))]
             currents.append(None)
             layer_in.append(groups)
             combine.append(groups[0].chip_acc)
             continue
-        if op.op_name in ("spike.li", "spike.dequantize"):  # graded neurons: input from the operand
+        if op.op_name in ("spike.li", "spike.dequantize", "spike.requant"):  # graded neurons
             currents.append(None)
-            groups, A = _layer_groups(tr, x, core, len(layer_in), op)
+            # a requant relay's input is its own (requantized) branch, or a sum of branches requantized once;
+            # the others read their operand
+            if op.op_name == "spike.requant" and _splits(x):
+                groups, A = _layer_groups(tr, x, core, len(layer_in), op)
+                from ...dialects import spike as sp
+
+                rb = sp.width(op.results[0].type)
+                sh = int(op.attr("shift"))
+                tot = min(sum(gr.stage_bounds()[1] for gr in groups), 1 << (A - 1))
+                rq_bound = min(tot << -sh if sh < 0 else -(-tot // (1 << sh)) + 1, 1 << (rb - 1))
+                input_requant[len(layer_in)] = {"shift": sh, "rounding": str(op.attr("rounding")),
+                                                "bits": _chip_width(rb, rq_bound, core, "a requantized sum", op)}
+            else:
+                groups, A = _layer_groups(tr, op.results[0] if op.op_name == "spike.requant" else x, core,
+                                          len(layer_in), op)
+            if len(layer_in) in input_requant:
+                tr.layer_bound[len(layer_in)] = rq_bound
+            elif op.op_name != "spike.li":
+                tr.layer_bound[len(layer_in)] = min(sum(gr.stage_bounds()[1] for gr in groups), 1 << (A - 1))
             layer_in.append(groups)
             combine.append(A)
             continue
@@ -603,17 +720,18 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             nm = d.op_name if d is not None else "a block argument"
             raise error(f"neuro-core cannot produce graph output '{o.attr('name')}' from '{nm}': chip outputs are "
                         "the spikes or graded values of a layer of neurons", _loc(o))
-        out_specs.append((str(o.attr("name")), list(o.operands[0].type.shape), tr.layer_of[id(d)], scale))
+        out_specs.append((str(o.attr("name")), list(o.operands[0].type.shape), tr.layer_of[id(d)], scale,
+                          str(o.attr("readout") or "none")))
     layers, widths, params, core_groups = [], [], [], []
     for li, (op, groups, cur) in enumerate(zip(tr.layers, layer_in, currents, strict=True)):
-        n = int(np.prod(op.results[0].type.shape))
+        n = _layer_n(op)
         for gr in groups:
             for m in gr.mats.values():
                 if m.size and int(np.abs(m).max()) > wmax:
                     raise error(f"neuro-core: layer {li} ('spike.lif') has a synaptic weight {int(np.abs(m).max())} "
                                 f"beyond the core's {core['weight_bits']}-bit weights (excess "
                                 f"{int(np.abs(m).max()) - wmax})", _loc(op))
-        if op.op_name in ("spike.and", "spike.dequantize", "spike.li"):
+        if op.op_name in ("spike.and", "spike.dequantize", "spike.li", "spike.requant", "spike.matmul"):
             A = combine[li]
             p = np.zeros((PARAM_ROWS_MULTI, n), dtype=np.int64)
             if op.op_name == "spike.li":  # graded membrane readout: the spike.li's own leak and bias
@@ -625,9 +743,9 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             else:  # the membrane is cleared every step (mul leak with decay 0): v' = sat_N(input)
                 N = A
                 p[6], p[7], p[8] = 1, 0, 1
-            if op.op_name == "spike.and":
+            if op.op_name in ("spike.and", "spike.matmul"):
                 p = p[:PARAM_ROWS]
-                p[0] = 2  # fires iff both inputs spike
+                p[0] = layer_in[li][0].lin_bound  # fires iff every input spikes (2 or 3 inputs)
             else:
                 p[17] = MODE_GRADED
             params.append(p)
@@ -731,9 +849,18 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         synapses += int(np.count_nonzero(wt))
         cores.append((wt, params[li][:, s:s + z]))
         groups = layer_in[li]
+        if li in input_requant:
+            extra_rq = {"input_requant": input_requant[li]}
+        else:
+            extra_rq = {}
         if len(groups) > 1 or groups[0].delay or groups[0].rounding != "none" or groups[0].bias is not None:
             entry = {"groups": [{"delay": gr.delay, "acc_bits": gr.chip_acc, "shift": gr.shift,
                                  "rounding": gr.rounding, "out_bits": gr.chip_out} for gr in groups]}
+            if any(gr.bias_first for gr in groups):
+                entry["group_bias_first"] = [gr.bias_first for gr in groups]
+                for gd, gr in zip(entry["groups"], groups, strict=True):
+                    if gr.bias_first:
+                        gd["bias_bits"] = gr.chip_bias
             group_files[p] = (np.asarray(axon_group, dtype=np.int64), None)
             if any(gr.bias is not None for gr in groups):
                 entry["group_bias"] = True
@@ -742,9 +869,9 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
                     if gr.bias is not None:
                         gb[gi] = gr.bias[s:s + z]
                 group_files[p] = (group_files[p][0], gb)
-            core_extra.append(entry)
+            core_extra.append({**entry, **extra_rq})
         else:
-            core_extra.append({})
+            core_extra.append(extra_rq)
     routes.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
     positions = [divmod(int(pm.core_of[p]), cols) for p in range(n_pieces)]
     out.mkdir(parents=True, exist_ok=True)
@@ -765,9 +892,11 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             in_specs.append({"name": str(iop.attr("name")), "shape": list(iop.results[0].type.shape),
                              "kind": "spikes", "routes": f"input_unused{k}_routes.npy"})
     o_specs = []
-    for k, (name, shape, li, scale) in enumerate(out_specs):
+    for k, (name, shape, li, scale, readout) in enumerate(out_specs):
         np.save(out / f"output{k}_neurons.npy", where[li])
         o_specs.append({"name": name, "shape": shape, "neurons": f"output{k}_neurons.npy"})
+        if readout != "none":
+            o_specs[-1]["readout"] = readout
         if scale is not None:  # a real-valued output: the host multiplies the graded integer by the scale
             np.save(out / f"output{k}_scale.npy", np.asarray(scale, dtype=np.float64).reshape(shape))
             o_specs[-1]["scale"] = f"output{k}_scale.npy"
