@@ -48,7 +48,7 @@ def _matmul(X: sps.csr_matrix, W: np.ndarray, bound: float) -> np.ndarray:
     else:
         return np.asarray(X @ W, dtype=np.int64)
     y = X.astype(dt) @ W.astype(dt)
-    return np.rint(y).astype(np.int64)
+    return y.astype(np.int64)  # exact integers already
 
 
 class _Declined(Exception):
