@@ -203,7 +203,7 @@ def test_neuron_rules():
     ok(snn.LIF, [t((4,))], [t((4,), i1)], LIF)
     ok(snn.LIF, [t((4,), i1)], [t((4,), si2)], LIF)
     ok(snn.LIF, [t((2, 4))], [t((2, 4), i1)], {"alpha": float_param(np.full(4, 0.9)), "v_th": float_param(np.ones((2, 1)))})
-    bad(snn.LIF, [t((4,))], [t((4,))], LIF, "result #0 ('spikes') must be spike tensor (i1 or si2 elements), got tensor<4xf32>")
+    bad(snn.LIF, [t((4,))], [t((4,))], LIF, 'result must be a spike tensor (i1 or si2) with spike_fn = "single", got tensor<4xf32>')
     bad(snn.LIF, [t((4,))], [t((5,), i1)], LIF, "result shape [5] must equal the input shape [4]")
     bad(snn.LIF, [t((4,))], [t((4,), i1)], {}, "requires attribute 'alpha'")
     bad(snn.LIF, [t((4,))], [t((4,), i1)], {**LIF, "reset": "sometimes"}, "attribute 'reset' must be one of 'hard', 'soft', 'none'")
