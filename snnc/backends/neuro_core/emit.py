@@ -374,8 +374,8 @@ def _splits(v) -> bool:
     if d is None or d.op_name != "spike.add":
         return False
     cl, cr = _constant(d.operands[0]), _constant(d.operands[1])
-    if cl is None and cr is None:
-        return _branch_ops(d.operands[0]) or _branch_ops(d.operands[1])
+    if cl is None and cr is None:  # every sum of two terms is split into branches (exact: see _layer_groups)
+        return True
     if (cl is None) != (cr is None):
         return _splits(d.operands[1] if cl is not None else d.operands[0])
     return False
@@ -414,7 +414,7 @@ def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
     add_widths: list[int] = []
     left_deep: list[bool] = []
     groups: list[_Group] = []
-    if _branch_ops(x):
+    if _branch_ops(x) or _splits(x):
         _terms(tr, x, n, groups, add_widths, left_deep)
     else:
         groups.append(_term(tr, x, n))
@@ -487,7 +487,7 @@ def _is_layer(op) -> bool:
         d = v.defining_op()
         while d is not None and d.op_name in LAYOUT_OPS:
             d = d.operands[0].defining_op()
-        return d is None or not _is_layer(d)
+        return d is None or not _is_layer(d) or d.op_name == "spike.matmul"  # AND neurons are not the values
     return False
 
 
@@ -668,7 +668,7 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             currents.append(None)
             # a requant relay's input is its own (requantized) branch, or a sum of branches requantized once;
             # the others read their operand
-            if op.op_name == "spike.requant" and _splits(x):
+            if op.op_name == "spike.requant" and _splits(x):  # a requantized sum of branches
                 groups, A = _layer_groups(tr, x, core, len(layer_in), op)
                 from ...dialects import spike as sp
 
@@ -716,7 +716,7 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             from ...dialects.common import param_array
 
             scale = np.broadcast_to(param_array(d, "scale", np.float64), d.results[0].type.shape)
-        if d is None or id(d) not in tr.layer_of:
+        if d is None or id(d) not in tr.layer_of or d.op_name == "spike.matmul":
             nm = d.op_name if d is not None else "a block argument"
             raise error(f"neuro-core cannot produce graph output '{o.attr('name')}' from '{nm}': chip outputs are "
                         "the spikes or graded values of a layer of neurons", _loc(o))

@@ -282,3 +282,53 @@ def test_attention_and_popcount_graded_outputs_bit_exact(tmp_path):
     o = r.reference["o"] * 8
     assert o.max() == 255 and o.min() == -256  # the i9 sums saturate (at the constant's addition)
     assert r.reference["s"].any() and np.abs(r.reference["m"]).max() > 0
+
+
+RELAYS = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %q = "snn.input"() {index = 0 : i64, name = "q"} : () -> tensor<2x3x4xi1>
+    %k = "snn.input"() {index = 1 : i64, name = "k"} : () -> tensor<2x4x5xi1>
+    %v = "snn.input"() {index = 2 : i64, name = "v"} : () -> tensor<2x5x3xi1>
+    %x = "snn.input"() {index = 3 : i64, name = "x"} : () -> tensor<2x4x4xi1>
+    %kv = "spike.matmul"(%k, %v) : (tensor<2x4x5xi1>, tensor<2x5x3xi1>) -> tensor<2x4x3xi8>
+    %qkv = "spike.matmul"(%q, %kv) : (tensor<2x3x4xi1>, tensor<2x4x3xi8>) -> tensor<2x3x3xi16>
+    %r = "spike.requant"(%qkv) {rounding = "half_up", shift = -2 : i64} : (tensor<2x3x3xi16>) -> tensor<2x3x3xi10>
+    %s = "spike.lif"(%r) {leak_mode = "shift", leak_shift = 1 : i64, membrane_bits = 10 : i64, v_th = 30 : i64, reset = "hard", v_reset = 0 : i64, cmp = "ge"} : (tensor<2x3x3xi10>) -> tensor<2x3x3xi1>
+    %kv2 = "spike.matmul"(%k, %v) : (tensor<2x4x5xi1>, tensor<2x5x3xi1>) -> tensor<2x4x3xi8>
+    %c = "spike.accumulate_conv2d"(%x) {padding = array<i64: 1, 1>, weight = dense<[[[[7, -8, 7], [7, 7, 7], [7, 7, -1]], [[-1, 7, 7], [7, 7, 7], [0, -3, 7]]], [[[1, 2, 3], [4, 5, 6], [7, 8, 9]], [[-9, -8, -7], [-6, -5, -4], [-3, -2, -1]]]]> : tensor<2x2x3x3xi8>} : (tensor<2x4x4xi1>) -> tensor<2x4x4xi12>
+    %b = "nn.constant"() {value = dense<[[[30]], [[-30]]]> : tensor<2x1x1xi12>} : () -> tensor<2x1x1xi12>
+    %bb = "spike.add"(%c, %b) : (tensor<2x4x4xi12>, tensor<2x1x1xi12>) -> tensor<2x4x4xi12>
+    %m = "spike.requant"(%bb) {rounding = "floor", shift = 1 : i64} : (tensor<2x4x4xi12>) -> tensor<2x4x4xi6>
+    %d = "spike.accumulate_conv2d"(%m) {groups = 2 : i64, weight = dense<[[[[1, -2, 3], [2, 2, 2], [-1, 0, 1]]], [[[3, 3, 3], [1, 1, 1], [-5, 4, 0]]]]> : tensor<2x1x3x3xi8>} : (tensor<2x4x4xi6>) -> tensor<2x2x2xi10>
+    %e = "spike.accumulate_conv2d"(%x) {stride = array<i64: 2, 2>, weight = dense<[[[[20, 20], [20, 20]], [[-20, 5], [5, 5]]], [[[1, 1], [1, 1]], [[1, 1], [1, 1]]]]> : tensor<2x2x2x2xi8>} : (tensor<2x4x4xi1>) -> tensor<2x2x2xi10>
+    %de = "spike.add"(%d, %e) : (tensor<2x2x2xi10>, tensor<2x2x2xi10>) -> tensor<2x2x2xi10>
+    %rq = "spike.requant"(%de) {rounding = "half_up", shift = 2 : i64} : (tensor<2x2x2xi10>) -> tensor<2x2x2xi8>
+    %f = "spike.accumulate_conv2d"(%rq) {weight = dense<[[[[2]], [[-3]]]]> : tensor<1x2x1x1xi8>} : (tensor<2x2x2xi8>) -> tensor<1x2x2xi12>
+    %t = "spike.lif"(%f) {leak_mode = "none", membrane_bits = 12 : i64, v_th = 40 : i64, reset = "soft", cmp = "gt"} : (tensor<1x2x2xi12>) -> tensor<1x2x2xi1>
+    %o = "spike.dequantize"(%kv2) {scale = 0.5 : f64} : (tensor<2x4x3xi8>) -> tensor<2x4x3xf64>
+    "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<2x3x3xi1>) -> ()
+    "snn.output"(%t) {index = 1 : i64, name = "t"} : (tensor<1x2x2xi1>) -> ()
+    "snn.output"(%o) {index = 2 : i64, name = "o", readout = "sum"} : (tensor<2x4x3xf64>) -> ()
+  }) {sym_name = "main"} : () -> ()
+}) : () -> ()
+"""
+
+
+def test_matmul_and_relays_bit_exact(tmp_path):
+    """Q (K^T V) and K^T V as AND neurons; a bias-then-requant materialized sum (saturating i6) and a requantized
+    sum of two branches as graded relay neurons feeding further synapses; a summed real-valued output."""
+    from snnc.backends.neuro_core.check import compare_sim
+    from snnc.sim import run_config
+
+    m = parse_module(RELAYS)
+    rng = np.random.default_rng(7)
+    shapes = {"q": (2, 3, 4), "k": (2, 4, 5), "v": (2, 5, 3), "x": (2, 4, 4)}
+    inputs = {n: rng.random((25, *s)) < 0.5 for n, s in shapes.items()}
+    r = compare_sim(m, inputs, tmp_path)
+    assert r.first_mismatch is None
+    assert r.reference["s"].any() and r.reference["t"].any()
+    outs, _ = run_config(tmp_path, inputs)
+    assert outs["o"].shape == (2, 4, 3) and np.array_equal(outs["o"], r.reference["o"].sum(axis=0).reshape(2, 4, 3))
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert any("input_requant" in c for c in cfg["cores"]) and any("group_bias_first" in c for c in cfg["cores"])
