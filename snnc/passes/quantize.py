@@ -1158,10 +1158,6 @@ class _Lowering:
         # multi-spike (graded) neuron: spike.lif{spike_fn = "multi"} whose iW count (scale 1) feeds the next
         # synapses as an integer input (spike.accumulate_dense: weight x count)
         multi = op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi"  # type: ignore[attr-defined]
-        if multi and name == "snn.cuba_lif":
-            raise op.emit_error("is a multi-spike neuron with a synaptic current: quantize lowers multi-spike "
-                                "snn.lif / snn.if only (build the Sinabs layer without tau_syn, or with "
-                                "spike_fn=sinabs.activation.SingleSpike)")
         f = lambda n: param_array(op, n, np.float64)  # noqa: E731
         for init in ("v_init", "i_init"):
             if any(d.name == init for d in type(op).attr_defs()) and np.any(f(init) != 0):

@@ -200,10 +200,12 @@ def test_quantize_multispike_counts_feed_dense_accumulators():
     assert abs(int(it.sum()) - int(fl.sum())) <= 0.05 * fl.sum()
 
 
-def test_quantize_multispike_with_synaptic_current_is_a_diagnostic():
-    from snnc.ir.diagnostics import DiagnosticError
-
+def test_quantize_multispike_with_synaptic_current():
+    """Sinabs LIF with tau_syn: spike.li (current) feeding a multi-spike spike.lif."""
     torch.manual_seed(3)
-    m = nn.Sequential(nn.Linear(10, 8), sl.LIF(tau_mem=4.0, tau_syn=2.0)).eval()
-    with pytest.raises(DiagnosticError, match=r"'snn.cuba_lif' op is a multi-spike neuron with a synaptic current"):
-        _quantized(m, (10,))
+    m = nn.Sequential(nn.Linear(10, 16), sl.LIF(tau_mem=4.0, tau_syn=2.0, spike_threshold=torch.tensor(0.3))).eval()
+    module, fl, it = _quantized(m, (10,))
+    names = [op.op_name for op in find_graph(module).body.ops if op.op_name.startswith("spike.")]
+    assert names.count("spike.li") == 1 and names.count("spike.lif") == 1
+    assert fl.max() >= 2
+    assert np.mean(it == fl) > 0.85 and np.max(np.abs(it - fl)) <= 2
