@@ -122,8 +122,8 @@ class AttentionMaskAdd(Pass):
             # sums of products first (a mul under a sum is a count, not an AND), then the remaining
             # ANDs (their i1 results make more matmul operands spikes), then the matmuls
             for name, rewrite in (("nn.sum", self._sum), ("nn.mul", self._mul), ("nn.matmul", self._matmul)):
-                for op in list(g.body.ops):
-                    if op.parent is not None and op.op_name == name:  # (not erased by an earlier rewrite)
+                for op in [o for o in g.walk() if o.op_name == name]:  # (snn.fused regions of fuse-lif too)
+                    if op.parent is not None:  # (not erased by an earlier rewrite)
                         rewrite(op)
 
     def _replace(self, old: Operation, new: Value) -> None:

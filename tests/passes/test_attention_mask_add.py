@@ -314,3 +314,18 @@ def test_report_counts_mask_add_ops_by_hand():
     att = attention_energy(rep)
     assert att["acs"] == 12.0 and att["dense_macs"] == 12 + 24 + 24 + 12
     assert att["energy_pj"] == pytest.approx(12 * 0.9) and att["dense_energy_pj"] == pytest.approx(72 * 4.6)
+
+
+def test_inside_fused_units(models):
+    """After fuse-lif the attention products sit in snn.fused regions: the pass rewrites them there."""
+    from snnc.passes.manager import Pass
+
+    if "fuse-lif" not in Pass.registry:
+        pytest.skip("fuse-lif is not available")
+    m, cal = models["sdt_v1_block"]
+    m = m.clone()
+    PassManager.parse("canonicalize,fuse-lif").run(m)
+    assert "snn.fused" in _ops(m) and _spike_products(m)
+    after = _validate(m, cal)
+    assert {"nn.and_popcount", "nn.spike_and"} <= set(_ops(after)) and not _spike_products(after)
+    PassManager([SpikeDriven(strict=True)]).run(after)
