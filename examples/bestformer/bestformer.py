@@ -1,26 +1,27 @@
-"""BESTformer's weight scheme on scikit-learn's digits, as a binary-weight MLP (no attention):
-1-bit hidden weights per channel (sign of the standardised row, no scale; a per-channel
-scale, standing in for the following BatchNorm, is folded into the integer threshold),
-full-precision first layer and head; compiled to C and checked.
+"""BESTformer on scikit-learn's digits: a one-block spiking transformer with 1-bit Q/K/V weights and
+binary attention maps, compiled through the mask-and-add path to C and checked.
 
-    .venv/bin/python examples/bestformer/bestformer.py [--epochs 15] [--hidden 64] [--out DIR]
+    .venv/bin/python examples/bestformer/bestformer.py [--epochs 10] [--hidden 16] [--out DIR]
 
-The binary attention maps (BESTformer's ``A = LIF(Q K^T)``) need the mask-and-add path of the
-GRAPH-PASSES work, which had not landed: this example covers only the 1-bit weights.
-
-Model (snnc.nn LIF, here with Q-SNN's neuron m = 0.5 m + x, fire if m > 1, hard reset; T = 4, the 64
-pixels as a constant current): linear(64 -> H) [8-bit] -> LIF -> linear(H -> H) [1-bit] -> LIF
--> linear(H -> 10) [8-bit] -> LIF, cross-entropy on the output spike counts.  QAT: Q-SNN's
-binarizer on the hidden layer (standardise each output row, ``sign(z) * 2^round(log2 mean|z|)``),
-8-bit symmetric per-channel fake quantization on the others, straight-through gradients.
-Compile: ``quantize{weight-bits=8,per-channel=true,membrane-bits=M}`` (every layer is on a grid:
-detected, no second rounding), ``snnc compile --target c``, ``snnc check --target c``.
+Model (T = 4, the image a constant current; every neuron snnc.nn's LIF ``m = 0.5 m + x``, fire if
+``m > v_th``): the 8 rows of the image are N = 8 tokens of 8 pixels;
+``X = LIF(embed(x))`` (full precision, D = ``--hidden`` channels);
+``Q, K, V = LIF(W_{q,k,v} X)`` with BESTformer's 1-bit weights per output channel,
+``sign((W - mean) / std)`` times a learned per-channel scale g (the BN stand-in; in the IR a
+``+-g_c`` row that quantize folds into the integer threshold);
+per head (2 heads) the binary attention map ``A = LIF_soft,v_th=1(Q K^T)`` (N x N spikes) and
+``O = LIF_{0.5}((A V) * 0.125 * lambda)`` (BESTformer's CIFAR form, lambda one learned scalar);
+the head ``LIF(W_o flat(O) + W_x flat(X))`` (full precision) gives 10 output spike counts.
+``Q K^T`` and ``A V`` are products of spike tensors: ``attention-mask-add`` makes them
+``nn.masked_accumulate`` (AND + popcount), ``quantize`` ``spike.matmul`` (no multiplier), and the
+``0.125 lambda`` folds into the output neuron's integer threshold.
+Compile: ``canonicalize,attention-mask-add,quantize{weight-bits=8,per-channel=true,membrane-bits=16}``,
+``snnc compile --target c``, ``snnc check --target c``.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,107 +30,148 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-T = 4
+
+from examples.common.digits import T, accuracy, compile_and_check, dense, fit, load_split, print_table  # noqa: E402
+
+N, CIN, HEADS = 8, 8, 2
+LIF = "alpha = 5.000000e-01 : f64"
 
 
-def train(hidden: int, epochs: int, qat: bool, seed: int = 0):
+def train(dim: int, epochs: int, qat: bool, seed: int = 0) -> tuple[dict[str, np.ndarray], tuple]:
     import torch
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
     from torch import nn
-    from torch.nn import functional as F
 
-    from snnc.nn import LIF, reset_net
+    from snnc.nn import LIF as Lif
 
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    Xtr, Xte, ytr, yte = load_split()
     torch.manual_seed(seed)
+    d = dim // HEADS
 
-    def q1(w):  # BESTformer: sign((W - mean) / std), no scale; g (BN stand-in) scales the channel
+    def q1(w, g):  # BESTformer: sign((W - mean) / std) per output row, no scale; g (BN stand-in) scales it
         z = (w - w.mean(dim=1, keepdim=True)) / w.std(dim=1, keepdim=True).clamp_min(1e-8)
-        return (z + (torch.sign(z) - z).detach()) * net.g.abs().unsqueeze(1)
+        return (z + (torch.sign(z) - z).detach()) * g.abs().unsqueeze(1)
+
+    def lif(v_th=1.0, reset="hard", cmp="gt"):
+        return Lif(alpha=0.5, v_th=v_th, cmp=cmp, reset=reset)
 
     class Net(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.l1, self.l2, self.l3 = nn.Linear(64, hidden, bias=False), nn.Linear(hidden, hidden, bias=False), nn.Linear(hidden, 10, bias=False)
-            self.n1, self.n2, self.n3 = (LIF(alpha=0.5, v_th=1.0, cmp="gt") for _ in range(3))
-            self.g = nn.Parameter(torch.full((hidden,), 0.1))
+            self.embed = nn.Linear(CIN, dim, bias=False)
+            self.wq, self.wk, self.wv = (nn.Linear(dim, dim, bias=False) for _ in range(3))
+            for lin in (self.wq, self.wk, self.wv):  # enough drive for Q, K, V to fire at the start
+                nn.init.normal_(lin.weight, std=0.5)
+            self.g = nn.Parameter(torch.full((3, dim), 0.5))
+            self.lam = nn.Parameter(torch.tensor(1.0))
+            self.wo, self.wx = nn.Linear(dim * N, 10, bias=False), nn.Linear(dim * N, 10, bias=False)
+            self.n_x, self.n_q, self.n_k, self.n_v = lif(), lif(), lif(), lif()
+            self.n_a, self.n_o, self.n_out = lif(1.0, "soft", "ge"), lif(0.5, cmp="ge"), lif()
 
-        def weights(self):
-            ws = (self.l1.weight, self.l2.weight, self.l3.weight)
-            return (ws[0], q1(ws[1]), ws[2]) if qat else ws
+        def weights(self) -> dict[str, torch.Tensor]:
+            w = {"embed": self.embed.weight, "wo": self.wo.weight, "wx": self.wx.weight, "lam": self.lam}
+            for i, n in enumerate(("wq", "wk", "wv")):
+                w[n] = q1(getattr(self, n).weight, self.g[i]) if qat else getattr(self, n).weight
+            return w
 
         def forward(self, x):
-            w1, w2, w3 = self.weights()
-            h = (x @ w1.T).unsqueeze(0).expand(T, *x.shape[:1], w1.shape[0])
-            return self.n3(self.n2(self.n1(h) @ w2.T) @ w3.T).sum(dim=0)
+            w = self.weights()
+            B = x.shape[0]
+            img = x.reshape(B, N, CIN)
+            X = self.n_x((img @ w["embed"].T).unsqueeze(0).expand(T, B, N, dim))  # [T, B, N, D]
+
+            def heads(s):
+                return s.reshape(T, B, N, HEADS, d).transpose(2, 3)  # [T, B, H, N, d]
+
+            q, k, v = (heads(n(X @ w[key].T)) for n, key in ((self.n_q, "wq"), (self.n_k, "wk"), (self.n_v, "wv")))
+            A = self.n_a(q @ k.transpose(-2, -1))  # binary attention map [T, B, H, N, N]
+            out = self.n_o((A @ v) * (0.125 * w["lam"]))
+            out = out.transpose(2, 3).reshape(T, B, N, dim)
+
+            def flat(s):  # channel-major, as the IR's [D, N, 1] flattened
+                return s.transpose(-2, -1).reshape(T, B, dim * N)
+
+            return self.n_out(flat(out) @ w["wo"].T + flat(X) @ w["wx"].T).sum(dim=0)
 
     net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=5e-3)
-    xt, yt = torch.tensor(Xtr), torch.tensor(ytr)
-    for _ in range(epochs):
-        perm = torch.randperm(len(xt))
-        for i in range(0, len(xt), 64):
-            idx = perm[i : i + 64]
-            reset_net(net)
-            loss = F.cross_entropy(net(xt[idx]) * 2.0, yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    fit(net, Xtr, ytr, epochs)
     with torch.no_grad():
-        ws = [w.detach().numpy().astype(np.float64) for w in net.weights()]
+        ws = {k: v.detach().numpy().astype(np.float64) for k, v in net.weights().items()}
     return ws, (Xtr, Xte, ytr, yte)
 
 
-def build_module(ws):
-    from snnc.ir.attributes import DenseElementsAttr
+def build_module(ws: dict[str, np.ndarray]):
+    """The IR, channels first: tokens as ``[D, N, 1]`` (so the projections are 1x1 convs), heads as
+    ``[H, N, d]`` for the attention products."""
     from snnc.ir.parser import parse_module
-    from snnc.ir.types import TensorType, f32
 
-    def dense(a):
-        a = np.asarray(a, dtype=np.float32)
-        return str(DenseElementsAttr(TensorType(a.shape, f32), a))
+    D = ws["embed"].shape[0]
+    d = D // HEADS
 
-    lines, prev, n_prev = [], "%x", 64
-    elem = "f32"
-    for i, w in enumerate(ws):
-        n = w.shape[0]
-        lines.append(f'    %l{i} = "nn.linear"({prev}) {{weight = {dense(w)}}} : (tensor<{n_prev}x{elem}>) -> tensor<{n}xf32>')
-        lines.append(f'    %s{i} = "snn.lif"(%l{i}) {{alpha = 5.000000e-01 : f64, v_th = 1.000000e+00 : f64, cmp = "gt"}} : (tensor<{n}xf32>) -> tensor<{n}xi1>')
-        prev, n_prev, elem = f"%s{i}", n, "i1"
+    def conv(name: str, src: str, w: np.ndarray, cin: int, elem: str) -> str:
+        return (f'    %{name} = "nn.conv2d"(%{src}) {{weight = {dense(w.reshape(*w.shape, 1, 1))}}} '
+                f': (tensor<{cin}x{N}x1x{elem}>) -> tensor<{D}x{N}x1xf32>')
+
+    def lif(name: str, src: str, shape: str, v_th: str = "1.000000e+00", reset: str = "hard", cmp: str = "gt") -> str:
+        return (f'    %{name} = "snn.lif"(%{src}) {{{LIF}, cmp = "{cmp}", v_th = {v_th} : f64, reset = "{reset}"}} '
+                f': (tensor<{shape}xf32>) -> tensor<{shape}xi1>')
+
+    def heads(name: str, src: str) -> list[str]:
+        return [
+            f'    %{name}2 = "nn.reshape"(%{src}) : (tensor<{D}x{N}x1xi1>) -> tensor<{D}x{N}xi1>',
+            f'    %{name}t = "nn.transpose"(%{name}2) {{perm = array<i64: 1, 0>}} : (tensor<{D}x{N}xi1>) -> tensor<{N}x{D}xi1>',
+            f'    %{name}3 = "nn.reshape"(%{name}t) : (tensor<{N}x{D}xi1>) -> tensor<{N}x{HEADS}x{d}xi1>',
+            f'    %{name}h = "nn.transpose"(%{name}3) {{perm = array<i64: 1, 0, 2>}} : (tensor<{N}x{HEADS}x{d}xi1>) -> tensor<{HEADS}x{N}x{d}xi1>',
+        ]
+
+    scale = 0.125 * float(ws["lam"])
+    hw = f"{HEADS}x{N}x{d}"
+    lines = [
+        f'    %img = "nn.reshape"(%x) : (tensor<64xf32>) -> tensor<{N}x{CIN}xf32>',
+        f'    %imgt = "nn.transpose"(%img) {{perm = array<i64: 1, 0>}} : (tensor<{N}x{CIN}xf32>) -> tensor<{CIN}x{N}xf32>',
+        f'    %x3 = "nn.reshape"(%imgt) : (tensor<{CIN}x{N}xf32>) -> tensor<{CIN}x{N}x1xf32>',
+        conv("e", "x3", ws["embed"], CIN, "f32"),
+        lif("X", "e", f"{D}x{N}x1"),
+    ]
+    for n in ("q", "k", "v"):
+        lines += [conv(f"{n}c", "X", ws[f"w{n}"], D, "i1"), lif(n, f"{n}c", f"{D}x{N}x1"), *heads(n, n)]
+    lines += [
+        f'    %kT = "nn.transpose"(%kh) {{perm = array<i64: 0, 2, 1>}} : (tensor<{hw}xi1>) -> tensor<{HEADS}x{d}x{N}xi1>',
+        f'    %s = "nn.matmul"(%qh, %kT) : (tensor<{hw}xi1>, tensor<{HEADS}x{d}x{N}xi1>) -> tensor<{HEADS}x{N}x{N}xf32>',
+        lif("A", "s", f"{HEADS}x{N}x{N}", reset="soft", cmp="ge"),
+        f'    %av = "nn.matmul"(%A, %vh) : (tensor<{HEADS}x{N}x{N}xi1>, tensor<{hw}xi1>) -> tensor<{hw}xf32>',
+        f'    %avs = "nn.scale"(%av) {{scale = {scale:.17e} : f64}} : (tensor<{hw}xf32>) -> tensor<{hw}xf32>',
+        lif("O", "avs", hw, v_th="5.000000e-01", cmp="ge"),
+        f'    %Op = "nn.transpose"(%O) {{perm = array<i64: 0, 2, 1>}} : (tensor<{hw}xi1>) -> tensor<{HEADS}x{d}x{N}xi1>',
+        f'    %Of = "nn.reshape"(%Op) : (tensor<{HEADS}x{d}x{N}xi1>) -> tensor<{D * N}xi1>',
+        f'    %Xf = "nn.reshape"(%X) : (tensor<{D}x{N}x1xi1>) -> tensor<{D * N}xi1>',
+        f'    %ho = "nn.linear"(%Of) {{weight = {dense(ws["wo"])}}} : (tensor<{D * N}xi1>) -> tensor<10xf32>',
+        f'    %hx = "nn.linear"(%Xf) {{weight = {dense(ws["wx"])}}} : (tensor<{D * N}xi1>) -> tensor<10xf32>',
+        '    %h = "nn.add"(%ho, %hx) : (tensor<10xf32>, tensor<10xf32>) -> tensor<10xf32>',
+        lif("out", "h", "10"),
+    ]
     body = "\n".join(lines)
     return parse_module(f"""
 "builtin.module"() ({{
   "snn.graph"() ({{
     %x = "snn.input"() {{index = 0 : i64, name = "x"}} : () -> tensor<64xf32>
 {body}
-    "snn.output"({prev}) {{index = 0 : i64, name = "s"}} : (tensor<10xi1>) -> ()
+    "snn.output"(%out) {{index = 0 : i64, name = "s"}} : (tensor<10xi1>) -> ()
   }}) {{sym_name = "bestformer"}} : () -> ()
 }}) : () -> ()
 """)
 
 
-def accuracy(module, X, y) -> float:
-    from snnc.interp import run
-
-    counts = np.asarray(run(module, {"x": np.repeat(X[None], T, axis=0)}, batched=True).outputs["s"]).sum(axis=0)
-    return float(np.mean(counts.argmax(axis=1) == y))
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=15)
-    ap.add_argument("--hidden", type=int, default=64)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--hidden", type=int, default=16, help="channels D (2 heads)")
     ap.add_argument("--membrane-bits", type=int, default=16)
     ap.add_argument("--test", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    from snnc.analysis.report import analyze, attention_energy
     from snnc.backends.c import emit
-    from snnc.ir.printer import print_module
     from snnc.passes import PassManager, Quantize
-    from snnc.passes.prune import model_stats
 
     ws32, (Xtr, Xte, ytr, yte) = train(args.hidden, args.epochs, False)
     wsq, _ = train(args.hidden, args.epochs, True)
@@ -137,37 +179,41 @@ def main(argv: list[str] | None = None) -> dict:
         Xte, yte = Xte[: args.test], yte[: args.test]
     cal = np.repeat(Xtr[:64][None], T, axis=0)
     base, qat = build_module(ws32), build_module(wsq)
-    rows = {}
-    st = model_stats(base, {"x": cal})
-    rows["full precision (float32)"] = (accuracy(base, Xte, yte), st.params * 4, st.energy_pj)
-    st = model_stats(qat, {"x": cal})
-    rows["QAT (1-bit hidden weights), float IR"] = (accuracy(qat, Xte, yte), st.params * 4, st.energy_pj)
-    pipeline = f"canonicalize,quantize{{weight-bits=8,per-channel=true,membrane-bits={args.membrane_bits}}}"
-    q = Quantize(weight_bits=8, per_channel=True, membrane_bits=args.membrane_bits, calibration=cal)
-    integer = qat.clone()
+    masked = qat.clone()
+    PassManager.parse("canonicalize,attention-mask-add").run(masked)
+
+    def energy(m) -> tuple[float, dict]:
+        r = analyze(m, calibration={"x": cal})
+        return r.totals["energy_pj"], attention_energy(r)  # per sample (the report averages over the batch)
+
+    def footprint(m) -> int:
+        return analyze(m, calibration={"x": cal[:, :1]}).totals["footprint_bytes"]
+
+    rows, att = {}, {}
+    e, att["full precision"] = energy(base)
+    rows["full precision (float32), attention as matmuls"] = (accuracy(base, Xte, yte), footprint(base), e)
+    e, att["QAT"] = energy(qat)
+    rows["QAT (1-bit Q/K/V), float IR, attention as matmuls"] = (accuracy(qat, Xte, yte), footprint(qat), e)
+    e, att["mask-add"] = energy(masked)
+    rows["+ attention-mask-add, float IR"] = (accuracy(masked, Xte, yte), footprint(masked), e)
+    pipeline = f"canonicalize,attention-mask-add,quantize{{weight-bits=8,per-channel=true,membrane-bits={args.membrane_bits}}}"
+    q = Quantize(weight_bits=8, per_channel=True, membrane_bits=args.membrane_bits, calibration={"x": cal})
+    integer = masked.clone()
     PassManager([q]).run(integer)
+    ops = sorted({op.op_name for op in integer.walk()})
     with tempfile.TemporaryDirectory() as tmp:
         art = emit(integer, "host", Path(tmp))
-        out = args.out or Path(tmp) / "work"
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "bestformer.mlir").write_text(print_module(qat))
-        np.save(out / "calibration.npy", cal)
-        snnc = [str(Path(sys.executable).parent / "snnc")]
-        comp = subprocess.run(snnc + ["compile", str(out / "bestformer.mlir"), "--target", "c", "-o", str(out / "c"), "-p", pipeline,
-                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
-        chk = subprocess.run(snnc + ["check", str(out / "bestformer.mlir"), "--target", "c", "-p", pipeline,
-                                     "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
-    rows[f"+ integer, {args.membrane_bits}-bit membrane, C"] = (accuracy(integer, Xte, yte), art.flash_bytes, st.energy_pj)
-    res = {"rows": rows, "exact_layers": q.report.exact_layers, "rounded_layers": q.report.rounded_layers,
-           "agreement": q.report.summary(), "compile_rc": comp.returncode, "compile_err": comp.stderr[-2000:],
-           "check_rc": chk.returncode, "check": (chk.stdout + chk.stderr)[-2000:]}
-    print(f"BESTformer weights (binary MLP) on digits: {len(Xtr)} train / {len(Xte)} test, T = {T}, hidden {args.hidden}")
-    print("| model | test accuracy | footprint (bytes) | energy / sample (nJ) |")
-    print("|---|---|---|---|")
-    for k, (acc, fp, e) in rows.items():
-        print(f"| {k} | {100 * acc:.2f} % | {fp} | {e / 1e3:.3f} |")
+        cc = compile_and_check(qat, "bestformer", pipeline, cal, args.out or Path(tmp) / "work")
+    rows[f"+ integer, {args.membrane_bits}-bit membrane, C"] = (accuracy(integer, Xte, yte), art.flash_bytes, e)
+    res = {"rows": rows, "attention": att, "integer_ops": ops, "exact_layers": q.report.exact_layers,
+           "rounded_layers": q.report.rounded_layers, "agreement": q.report.summary(), **cc}
+    print_table(f"BESTformer (1 block, binary Q/K/V and attention maps) on digits: {len(Xtr)} train / {len(Xte)} test, "
+                f"T = {T}, D = {args.hidden}, {HEADS} heads", rows)
+    for k, a in att.items():
+        print(f"attention ({k}): {a['acs']:.0f} ACs + {a['macs']:.0f} MACs = {a['energy_pj'] / 1e3:.3f} nJ; "
+              f"as dense matmuls {a['dense_macs']:.0f} MACs = {a['dense_energy_pj'] / 1e3:.3f} nJ")
     print(res["agreement"])
-    print(f"snnc compile --target c: rc {comp.returncode}; snnc check --target c: rc {chk.returncode}")
+    print(f"snnc compile --target c: rc {res['compile_rc']}; snnc check --target c: rc {res['check_rc']}")
     print(res["check"])
     return res
 

@@ -82,8 +82,10 @@ def test_qt_snn_example_tiny(tmp_path):
     assert rows[3][0] == rows[2][0]
 
 
+@pytest.mark.slow  # trains twice (a transformer block), C + qemu compile/check: ~50 s
 @pytest.mark.skipif(shutil.which("cc") is None or shutil.which("make") is None, reason="needs a host C compiler and make")
 def test_bestformer_example_tiny(tmp_path):
+    """Binary Q/K/V weights and binary attention maps through attention-mask-add to C, bit-exact."""
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")
     ex = _load("examples/bestformer/bestformer.py")
@@ -91,5 +93,15 @@ def test_bestformer_example_tiny(tmp_path):
     assert res["compile_rc"] == 0, res["compile_err"]
     assert res["check_rc"] == 0, res["check"]
     assert "bit-exact" in res["check"]
-    assert len(res["exact_layers"]) >= 1  # the binary layer: scale folded, no second rounding
+    # the three 1-bit projections: the +-g_c rows are a grid, the scale folds into the threshold (no rounding)
+    assert len(res["exact_layers"]) >= 3
+    # the attention products are spike.matmul (AND + popcount, no multiplier); the 0.125 lambda scale is gone
+    assert "spike.matmul" in res["integer_ops"] and "nn.scale" not in res["integer_ops"]
+    assert "nn.matmul" not in res["integer_ops"] and "nn.masked_accumulate" not in res["integer_ops"]
+    att = res["attention"]
+    assert att["QAT"]["dense_macs"] > 0 and att["mask-add"]["macs"] == 0
+    assert att["mask-add"]["energy_pj"] < att["mask-add"]["dense_energy_pj"]
+    rows = list(res["rows"].values())
+    assert rows[2][0] == rows[1][0]  # attention-mask-add does not change a prediction
+    assert rows[3][1] < rows[1][1]  # integers shrink the footprint
     assert (tmp_path / "c" / "model.c").exists()
