@@ -98,8 +98,8 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
     routes = _load(d, "routes.npy").reshape(-1, 4).astype(np.int64, copy=False)
     rank = np.array([pos[c] for c in range(C)], dtype=np.int64)
     if len(routes) and (routes[:, [0, 2]].min() < 0 or routes[:, [0, 2]].max() >= C
-                        or (rank[routes[:, 0]] >= rank[routes[:, 2]]).any()):
-        raise _Declined
+                        or (rank[routes[:, 0]] > rank[routes[:, 2]]).any()):
+        raise _Declined  # a route to an earlier core (a route to the same core is a self-loop, handled)
     T = len(inputs)
     NB = [int(e.get("membrane_bits", cfg["membrane_bits"])) for e in cfg["cores"]]
     AB = [int(e.get("accumulator_bits", cfg["accumulator_bits"])) for e in cfg["cores"]]
@@ -151,12 +151,17 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
         et, ea, ev = et[keep], ea[keep], ev[keep]
         nnz_row = np.count_nonzero(W[c], axis=1)
         ops = np.bincount(et, weights=nnz_row[ea], minlength=T).astype(np.int64)
-        syn += int(ops.sum())
         updates += n * T
+        r = by_src[c]
+        self_r = r[r[:, 2] == c]
+        if len(self_r):
+            s, fb_ops = _self_loop_core(W[c], nnz_row, G[c], P[c], NB[c], AB[c], et, ea, ev, self_r, T)
+            ops += fb_ops
+        syn += int(ops.sum())
         core_cycles = np.maximum(core_cycles, ops * cyc["synaptic_op"] + n * cyc["neuron_update"])
         acc = None
         eg = grp[ea]
-        for gi, gd in enumerate(groups):
+        for gi, gd in enumerate(groups if not len(self_r) else ()):
             sel = eg == gi if len(groups) > 1 else slice(None)
             gt, ga, gv = et[sel], ea[sel], ev[sel]
             bits = int(gd["acc_bits"])
@@ -178,9 +183,9 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
                 dl = int(gd["delay"])
                 x[dl:] = _sat(x[dl:] + gbias[gi], int(gd["out_bits"]))
             acc = x if acc is None else _sat(acc + x, AB[c])
-        s = _neurons(acc, P[c], NB[c])
+        if not len(self_r):
+            s = _neurons(acc, P[c], NB[c])
         spikes[c] = s
-        r = by_src[c]
         if len(r):
             sv = s[:, r[:, 1]]  # [T, R] value each route carries at each step
             fired = sv != 0
@@ -192,8 +197,9 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
                 cnt = f.sum(axis=1)
                 hops += int(cnt.sum()) * h
                 max_hops = np.where(cnt > 0, np.maximum(max_hops, h), max_hops)
-                tt, k = np.nonzero(f)  # row-major: by step, then route order
-                incoming[dst].append((tt, r[m, 3][k], sv[:, m][tt, k]))
+                if dst != c:
+                    tt, k = np.nonzero(f)  # row-major: by step, then route order
+                    incoming[dst].append((tt, r[m, 3][k], sv[:, m][tt, k]))
         if progress is not None:
             progress(T * done // C)
     cycles = int((core_cycles + max_hops * cyc["hop"] + cyc["barrier"]).sum()) if C else 0
@@ -205,10 +211,87 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
     return res
 
 
+def _step(v: np.ndarray, cur: np.ndarray, a: np.ndarray, p: np.ndarray, N: int):
+    """One step of the per-step path's neuron update: (v, current, input) -> (v, current, spikes int64)."""
+    from . import _leak, _sat
+
+    v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb = p
+    if (li == 1).any():
+        lb = np.maximum(lib, 2)
+        ci = _sat(cur - _leak(cur, lilk, lik, lidec, lifb) + a + libias, lb)
+        cur = np.where(li == 1, ci, 0)
+        a = np.where(li == 1, ci, a)
+    vp = _sat(v - _leak(v, lk, k, dec, fb) + a + bias, N)
+    pos_ = np.where(cm == 1, vp > v_th, vp >= v_th)
+    s = pos_.astype(np.int64) - ((tern == 1) & ~pos_ & (vp <= -v_th)).astype(np.int64)
+    v = np.select([rm == 1, rm == 2], [np.where(s != 0, v_reset, vp), _sat(vp - s * v_th, N)], vp)
+    return v, cur, s
+
+
+def _self_loop_core(Wc, nnz_row, core_groups, p, N, A_bits, et, ea, ev, self_r, T):
+    """A core with routes to itself, step by step: the events from external inputs and earlier cores are summed
+    for all steps at once (plain sums, and the per-step bound ``sum |payload| x max |w|``); at step t its own
+    spikes of step ``t - D`` are added (D = the group's delay, 1 for a delay-0 group: the per-step path queues a
+    route to the same core for the next step), with the exact saturating sequence where the combined bound leaves
+    the range. Order of that sequence as the per-step path delivers: on a delay-0 group's axon the queued
+    self-events come first, on a delayed group's axon after the external and earlier cores' events.
+    Returns (spikes [T, n] int8, the self-events' synaptic operations per step)."""
+    from . import _requant, _sat, _sat_sequence
+
+    A, n = Wc.shape
+    grp, groups, gbias = core_groups
+    eg = grp[ea]
+    prep = []
+    for gi, gd in enumerate(groups):
+        sel = eg == gi
+        gt, ga, gv = et[sel], ea[sel], ev[sel]
+        X = sps.csr_matrix((gv, (gt, ga)), shape=(T, A), dtype=np.int64)
+        X.sum_duplicates()
+        wg = Wc[grp == gi]
+        wmax = max(int(wg.max(initial=0)), -int(wg.min(initial=0)))
+        step_abs = np.bincount(gt, weights=np.abs(gv), minlength=T) * wmax
+        xb = _matmul(X, Wc, float(step_abs.max(initial=0)))
+        o = np.argsort(gt, kind="stable")  # per step, in delivery order
+        starts = np.searchsorted(gt[o], np.arange(T + 1))
+        dl = int(gd["delay"])
+        rs = self_r[grp[self_r[:, 3]] == gi]
+        prep.append((gd, (1 << (int(gd["acc_bits"]) - 1)) - 1, wmax, step_abs, xb, ga[o], gv[o], starts,
+                     max(dl, 1), dl, rs))
+    out = np.zeros((T, n), dtype=np.int8)
+    fb_ops = np.zeros(T, dtype=np.int64)
+    v = np.zeros(n, dtype=np.int64)
+    cur = np.zeros(n, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    for t in range(T):
+        acc = None
+        for gi, (gd, hi, wmax, step_abs, xb, ga, gv, starts, D, dl, rs) in enumerate(prep):
+            ax = vv = empty
+            if len(rs) and t >= D:
+                val = out[t - D][rs[:, 1]].astype(np.int64)
+                f = val != 0
+                ax, vv = rs[f, 3], val[f]
+            fb_ops[t] += int(nnz_row[ax].sum())
+            if step_abs[t] + float(np.abs(vv).sum()) * wmax <= hi:
+                x = xb[t] + (Wc[ax] * vv[:, None]).sum(axis=0) if len(ax) else xb[t].copy()
+            else:
+                a_b, v_b = ga[starts[t]:starts[t + 1]], gv[starts[t]:starts[t + 1]]
+                a = np.concatenate([ax, a_b] if dl == 0 else [a_b, ax])
+                val = np.concatenate([vv, v_b] if dl == 0 else [v_b, vv])
+                o = np.argsort(a, kind="stable")
+                x = _sat_sequence(Wc[a[o]] * val[o, None], int(gd["acc_bits"]), n)
+            if gd.get("rounding", "none") != "none":
+                x = _requant(x, int(gd["shift"]), gd["rounding"], int(gd["out_bits"]))
+            if gbias is not None and t >= dl:
+                x = _sat(x + gbias[gi], int(gd["out_bits"]))
+            acc = x if acc is None else _sat(acc + x, A_bits)
+        v, cur, s = _step(v, cur, acc, p, N)
+        out[t] = s
+    return out, fb_ops
+
+
 def _neurons(acc: np.ndarray, p: np.ndarray, N: int) -> np.ndarray:
     """The neuron recurrence over T ([T, n] accumulated input -> [T, n] int8 spikes in {-1, 0, 1}), the per-step
     path's update equations step by step; a specialised in-place loop for the common parameters."""
-    from . import _leak, _sat
 
     T, n = acc.shape
     v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb = p
@@ -251,15 +334,6 @@ def _neurons(acc: np.ndarray, p: np.ndarray, N: int) -> np.ndarray:
     out = np.zeros((T, n), dtype=np.int8)
     cur = np.zeros(n, dtype=np.int64)
     for t in range(T):
-        a = acc[t]
-        if (li == 1).any():
-            lb = np.maximum(lib, 2)
-            ci = _sat(cur - _leak(cur, lilk, lik, lidec, lifb) + a + libias, lb)
-            cur = np.where(li == 1, ci, 0)
-            a = np.where(li == 1, ci, a)
-        vp = _sat(v - _leak(v, lk, k, dec, fb) + a + bias, N)
-        pos_ = np.where(cm == 1, vp > v_th, vp >= v_th)
-        s = pos_.astype(np.int64) - ((tern == 1) & ~pos_ & (vp <= -v_th)).astype(np.int64)
-        v = np.select([rm == 1, rm == 2], [np.where(s != 0, v_reset, vp), _sat(vp - s * v_th, N)], vp)
+        v, cur, s = _step(v, cur, acc[t], p, N)
         out[t] = s
     return out

@@ -1,5 +1,5 @@
-"""The feed-forward fast path (snnc.sim.fast) equals the per-step path bit for bit, counters included, and
-refmodel.run_mesh; it declines (per-step path runs) configurations with feedback routes."""
+"""The fast path (snnc.sim.fast: routes only to later cores or to the same core) equals the per-step path bit for
+bit, counters included, and refmodel.run_mesh; it declines (the per-step path runs) routes to earlier cores."""
 
 import json
 
@@ -47,7 +47,7 @@ def random_params(rng, n, rows, mem_bits):
 
 
 def random_ff_config(path, rng, *, C=4, acc_bits=6, mem_bits=8, rows=6, uniform=False, groups=False, T=12,
-                     graded=False, dup_axons=False):
+                     graded=False, dup_axons=False, self_loops=False):
     """C cores in a random order, routes only to later cores (some to several destinations / the same axon),
     external events to every core."""
     n_ax, n_neu = 16, 8
@@ -66,6 +66,10 @@ def random_ff_config(path, rng, *, C=4, acc_bits=6, mem_bits=8, rows=6, uniform=
             for dst in rng.choice(order[i + 1:], size=min(2, C - 1 - i), replace=False).tolist():
                 axon = int(rng.integers(0, n_ax)) if dup_axons else 8 + nrn
                 routes.append((src, nrn, dst, axon))
+    if self_loops:  # recurrent cores: routes to the same core (queued for the next step, or a delayed group)
+        for c in rng.choice(C, size=2, replace=False).tolist():
+            for nrn in range(n_neu):
+                routes.append((c, nrn, c, int(rng.integers(0, n_ax)) if dup_axons else 8 + (nrn + 3) % n_neu))
     inputs = []
     for _ in range(T):
         step = []
@@ -93,12 +97,15 @@ def random_ff_config(path, rng, *, C=4, acc_bits=6, mem_bits=8, rows=6, uniform=
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("kind", ["v1", "v3-params", "uniform", "uniform-wide", "groups", "graded"])
+@pytest.mark.parametrize("kind", ["v1", "v3-params", "uniform", "uniform-wide", "groups", "graded", "self-v1",
+                                  "self-groups", "self-graded"])
 def test_fast_equals_per_step(tmp_path, seed, kind):
     rng = np.random.default_rng(seed)
     kw = {"v1": {}, "v3-params": {"rows": PARAM_ROWS}, "uniform": {"uniform": True, "mem_bits": 6},
           "uniform-wide": {"uniform": True, "acc_bits": 24, "mem_bits": 24},
-          "groups": {"groups": True, "rows": PARAM_ROWS}, "graded": {"graded": True, "dup_axons": True}}[kind]
+          "groups": {"groups": True, "rows": PARAM_ROWS}, "graded": {"graded": True, "dup_axons": True},
+          "self-v1": {"self_loops": True}, "self-groups": {"self_loops": True, "groups": True, "rows": PARAM_ROWS},
+          "self-graded": {"self_loops": True, "graded": True, "dup_axons": True, "rows": PARAM_ROWS}}[kind]
     inputs = random_ff_config(tmp_path, rng, **kw)
     cfg = json.loads((tmp_path / "config.json").read_text())
     fast = simulate_fast(tmp_path, cfg, inputs)
@@ -199,4 +206,21 @@ def test_membrane_saturates_low_then_recovers(tmp_path, reset):
     slow = simulate(tmp_path, inputs, fast=False)
     assert int(np.argmax(slow.spikes[0][:, 0])) == 15
     fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
+    same(fast, slow)
+
+
+def test_self_loop_pushes_a_step_into_saturation(tmp_path):
+    """Neuron 0 fires every step and routes to its own core's axon 0 (delivered next step); neuron 1 gets +7 from
+    that axon and +7 from an external event on axon 1, with a 4-bit accumulator: the external event alone stays
+    in range, with the self-event the sum saturates at 7 (not 14). v_th 15: neuron 1 fires first at step 2
+    (7, 14, 21), with the unsaturated sum at step 1 (7, 21)."""
+    w = np.array([[0, 7], [0, 7]])
+    p = np.array([[1, 15], [0, 0], [1, 0], [0, 0], [1, 1], [0, 0]])
+    write_config(tmp_path, [(w, p)], [(0, 0, 0, 0)], [0], weight_bits=4, membrane_bits=8, accumulator_bits=4)
+    inputs = [[(0, 1)] for _ in range(6)]
+    slow = simulate(tmp_path, inputs, fast=False)
+    assert slow.spikes[0][:, 0].tolist() == [1] * 6
+    assert int(np.argmax(slow.spikes[0][:, 1])) == 2
+    fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
+    assert fast is not None
     same(fast, slow)
