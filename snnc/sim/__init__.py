@@ -167,8 +167,8 @@ def _core_groups(d: Path, i: int, entry: dict, n_axons: int, n: int, acc_bits: i
 def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
     """``inputs``: per step, a list of (core, axon) or (core, axon, value) external events (value: the graded
     payload, default 1). Returns spikes and counters. ``progress``: called with the step index after each step.
-    ``fast``: a feed-forward core order runs through :mod:`snnc.sim.fast` (all steps of a core at once; the same
-    spikes and counters); ``False`` forces the per-step path below."""
+    ``fast``: when no route goes to an earlier core, :mod:`snnc.sim.fast` runs it (all steps of a core at once;
+    the same spikes and counters); ``False`` forces the per-step path below."""
     d = Path(config_dir)
     cfg = load_config(d)
     if fast:

@@ -1,8 +1,8 @@
-"""Fast path of the neuro-core simulator for feed-forward core orders: all T steps of one core at once.
+"""Fast path of the neuro-core simulator: all T steps of one core at once.
 
-When every route goes from a core to a core later in the recorded ``order`` (no same-core or backward route),
-core ``c``'s inputs at every step are known once the cores before it have run all their steps. So, core by core in
-``order``:
+When every route goes from a core to a core later in the recorded ``order`` or to the same core (no route to an
+earlier core), core ``c``'s inputs from external events and from other cores are known for every step once the
+cores before it have run all their steps. So, core by core in ``order``:
 
 1. the events of all steps (external events, and the spikes the earlier cores routed here) become a sparse
    ``[T, axons]`` matrix X of summed payloads per (step, axon), one per axon group (shifted down by the group's
@@ -20,9 +20,14 @@ core ``c``'s inputs at every step are known once the cores before it have run al
    for the common parameters (shift leak, no current compartment, binary spikes, one comparison and reset mode);
 6. routing: packets, hops, per-step longest route and the destination events, from the spike matrix.
 
+A core with routes to itself (a recurrent layer) runs steps 3-5 step by step (:func:`_self_loop_core`): at step
+t its own spikes of step ``t - D`` are added to the batched sums (D = the group's delay, or 1 for a delay-0 group,
+which the per-step path queues for the next step), the bound then includes them, and a saturating step's
+sequence puts them where the per-step path delivers them (first on a delay-0 group's axon, last on a delayed one).
+
 Counters (synaptic ops, neuron updates, packets, hops, cycles, energy) are the per-step path's, term by term.
-The fast path declines a configuration it does not fully know (a backward route, a core missing from ``order``,
-an unknown config.json key or ``cores`` entry key, more parameter rows than :data:`snnc.sim.PARAM_ROWS`), so
+The fast path declines a configuration it does not fully know (a route to an earlier core, a core missing from ``order``,
+an unknown config.json key, ``cores`` entry key or group key, more parameter rows than :data:`snnc.sim.PARAM_ROWS`), so
 :func:`snnc.sim.simulate` then runs the per-step path. ``progress`` is called after each core with the steps done
 so far scaled by the fraction of cores done (it reaches T at the end).
 """
@@ -38,6 +43,7 @@ import scipy.sparse as sps
 KNOWN_KEYS = {"format", "version", "weight_bits", "membrane_bits", "accumulator_bits", "mesh", "cores", "order",
               "energy", "inputs", "outputs", "target", "cycles"}
 KNOWN_CORE_KEYS = {"id", "position", "membrane_bits", "accumulator_bits", "groups", "group_bias"}
+KNOWN_GROUP_KEYS = {"delay", "acc_bits", "shift", "rounding", "out_bits"}
 
 
 def _matmul(X: sps.csr_matrix, W: np.ndarray, bound: float) -> np.ndarray:
@@ -88,7 +94,8 @@ def simulate_fast(d: Path, cfg: dict, inputs: list, progress=None):
 def _run(d: Path, cfg: dict, inputs: list, progress):
     from . import DEFAULT_CYCLES, PARAM_ROWS, SimResult, _core_groups, _load, _requant, _sat, _sat_sequence
 
-    if set(cfg) - KNOWN_KEYS or any(set(e) - KNOWN_CORE_KEYS for e in cfg["cores"]):
+    if set(cfg) - KNOWN_KEYS or any(set(e) - KNOWN_CORE_KEYS for e in cfg["cores"]) or any(
+            set(g) - KNOWN_GROUP_KEYS for e in cfg["cores"] for g in e.get("groups") or ()):
         raise _Declined
     C = len(cfg["cores"])
     order = [int(c) for c in cfg["order"]]
