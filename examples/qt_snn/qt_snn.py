@@ -9,8 +9,10 @@ our reading of QT-SNN's encoder) into {-1, 0, +1} spikes.  Model (snnc.nn, surro
 gradients): linear(8 -> H) -> ``TernaryLIF`` (alpha = 0.875, v_th = 1, soft reset: emits
 {-1, 0, +1}) -> linear(H -> 10) -> LIF (alpha = 0.875); the class is the output neuron with
 the most spikes.  QAT: 4-bit symmetric per-channel weights (straight-through).  Compile:
-``quantize{weight-grid=uniform:4,per-channel=true,membrane-bits=8}`` (the declared QAT grid,
-checked per layer, no second rounding): ternary spikes stay ``si2``, their accumulate adds or
+``quantize{weight-bits=4,per-channel=true,membrane-bits=8}`` (the QAT grid is detected; it
+is not declared with ``weight-grid=uniform:4``: at H = 64 the 8-bit membrane lowers the output
+layer's accumulator scale below the grid's, so its weights are rounded a second time, which a
+declared grid refuses with an error): ternary spikes stay ``si2``, their accumulate adds or
 subtracts weights; ``snnc compile/check --target c`` and ``--target neuro-core`` (ternary
 spikes as graded -1/+1 events), and the neuro-core configuration run by the chip simulator
 on the test sequences (accuracy, cores, the chip model's energy per sample).
@@ -176,10 +178,10 @@ def main(argv: list[str] | None = None) -> dict:
     rows["full precision (float32)"] = (accuracy(base, Ste, yte), st.params * 4, st.energy_pj)
     st = model_stats(qat, {"x": cal})
     rows["QAT 4-bit weights, float IR"] = (accuracy(qat, Ste, yte), st.params * 4, st.energy_pj)
-    q = Quantize(weight_grid="uniform:4", per_channel=True, membrane_bits=8, calibration=cal)
+    q = Quantize(weight_bits=4, per_channel=True, membrane_bits=8, calibration=cal)
     integer = qat.clone()
     PassManager([q]).run(integer)
-    pipeline = "canonicalize,quantize{weight-grid=uniform:4,per-channel=true,membrane-bits=8}"
+    pipeline = "canonicalize,quantize{weight-bits=4,per-channel=true,membrane-bits=8}"
     with tempfile.TemporaryDirectory() as tmp:
         art = emit(integer, "host", Path(tmp))
         out = args.out or Path(tmp) / "work"

@@ -27,11 +27,16 @@ its producers' scores.  The class's consumers lose the matching input channels:
 **Concatenation** along the channel axis: operand channel ``c`` is result channel
 ``offset + c``; the result's class (derived, not scored itself) keeps the kept channels of
 every operand (all of an operand that cannot shrink) and its consumers lose those columns.
-**Attention heads** (SDSAv1 / MetaSDSA as snnc.import_torch emits them): Q/K/V ``[N, C]``
-reshaped to ``[N, H, D]`` and transposed to ``[H, N, D]``, an attention core computed head by
-head (``nn.mul``, ``nn.sum``/``mean`` not over heads, ``nn.matmul``, transposes keeping the
-head axis first, ``nn.scale``, neurons), merged back by transpose + reshape to ``[N, H*D]``
-and read by the projection: ``floor(ratio x H)`` whole heads are removed per core (in both
+Also per channel (axis-0 classes only): a depthwise conv (groups = channels; its weight rows
+are sliced and ``groups`` follows), a reshape keeping axis 0, a sum/mean over other axes
+(global pooling).
+**Attention heads** (SDSAv1 / MetaSDSA as snnc.import_torch emits them, token and conv form):
+Q/K/V ``[N, C]`` reshaped to ``[N, H, D]`` and transposed to ``[H, N, D]`` (conv form:
+``[C, H, W] -> [C, HW] -> [HW, C] -> [HW, H, D] -> [H, HW, D]``), an attention core computed
+head by head (``nn.mul``, ``nn.sum``/``mean`` not over heads, ``nn.matmul``, transposes keeping
+the head axis first, ``nn.scale``, neurons), merged back by transpose ``[1, 0, 2]`` + reshape
+to ``[N, H*D]`` (conv form: transpose ``[0, 2, 1]`` + reshape to ``[H*D, ...]``) and read by
+the projection: ``floor(ratio x H)`` whole heads are removed per core (in both
 scopes) with their ``D`` Q/K/V channels (rows of the three projections) and the
 projection's ``D`` input columns; Q/K/V channels are never removed one by one.  Head scores:
 l1/l2 the summed Q/K/V row norms of the head; svs the rank of the head's time-averaged
@@ -64,11 +69,11 @@ import numpy as np
 
 from ..analysis.energy import DEFAULT_ENERGY
 from ..dialects.common import tensor_attr_array, weight_attr
-from ..ir.attributes import FloatAttr
+from ..ir.attributes import FloatAttr, IntegerAttr
 from ..ir.builtin import ModuleOp
 from ..ir.core import Operation, Value
 from ..ir.diagnostics import error
-from ..ir.types import TensorType
+from ..ir.types import TensorType, i64
 from .manager import Pass
 
 #: Singular values above this count in the svs score (QP-SNN).
@@ -81,7 +86,7 @@ SPIKING = ("snn.lif", "snn.if", "snn.cuba_lif")
 CHANNELWISE = NEURONS + ("nn.batch_norm", "snn.delay", "nn.relu", "nn.scale",
                          "nn.avg_pool2d", "nn.sum_pool2d", "nn.max_pool2d", "snn.threshold")
 #: params of channel-wise ops that are never per channel
-_SCALAR_ATTRS = {"eps", "reset", "cmp", "steps", "kernel_size", "stride", "padding"}
+_SCALAR_ATTRS = {"eps", "reset", "cmp", "steps", "kernel_size", "stride", "padding", "dilation", "groups"}
 
 
 class Criterion(enum.Enum):
@@ -319,8 +324,10 @@ class _Heads:
     n: int  # heads
     d: int  # channels per head
     ops: list[Operation] = field(default_factory=list)
-    splits: list[Operation] = field(default_factory=list)  # the nn.reshape of each split
+    splits: list[Operation] = field(default_factory=list)  # the first nn.reshape of each split
     merges: list[Operation] = field(default_factory=list)  # the nn.reshape of each merge
+    chains: list[tuple[Value, int, int]] = field(default_factory=list)  # split values between class and core
+    merge_axis: dict[Operation, int] = field(default_factory=dict)  # merge reshape -> merged channel axis
     blocked: str = ""
     label: str = ""
     scores: np.ndarray | None = None
@@ -340,12 +347,37 @@ def _param_axis(arr: np.ndarray, rank: int, axis: int, n: int, op: Operation) ->
     raise ValueError(f"{op.op_name} parameter of shape {list(arr.shape)} does not follow the channel axis")
 
 
+def _depthwise(op: Operation) -> bool:
+    """A depthwise conv (groups = in = out channels): per channel, like a neuron."""
+    if op.op_name not in ("nn.conv2d", "nn.conv1d") or not op.operands:
+        return False
+    a, r = _shape(op.operands[0]), _shape(op.results[0])
+    g = op.attr("groups")  # type: ignore[attr-defined]
+    return len(a) == len(r) and a[0] == r[0] == g and g > 1
+
+
+def _axis0_preserving(op: Operation) -> bool:
+    """A reshape keeping axis 0, or a sum/mean over other axes (global pooling): per channel for a
+    class whose channel axis is 0 (a channels-last class through it is refused by the caller)."""
+    if op.op_name not in ("nn.reshape", "nn.mean", "nn.sum") or len(op.operands) != 1 or not op.results:
+        return False
+    a, r = _shape(op.operands[0]), _shape(op.results[0])
+    if len(a) < 2 or len(r) < 1 or a[0] != r[0]:
+        return False
+    if op.op_name == "nn.reshape":
+        return len(r) >= 2
+    axes = [int(x) % len(a) for x in op.attr("axes")]  # type: ignore[attr-defined]
+    return bool(axes) and 0 not in axes
+
+
 def _op_params(op: Operation) -> list[str]:
     return [k for k, a in op.attributes.items()
             if k not in _SCALAR_ATTRS and isinstance(getattr(a, "type", None), TensorType)]
 
 
 def _check_params(op: Operation, rank: int, axis: int, n: int) -> str:
+    if _depthwise(op):
+        return ""  # weight [C, 1, k..] and bias [C] along axis 0 (channels-last is refused by the caller)
     for k in _op_params(op):
         arr = tensor_attr_array(op, k)
         if arr is None:
@@ -358,6 +390,11 @@ def _check_params(op: Operation, rank: int, axis: int, n: int) -> str:
 
 
 def _slice_params(op: Operation, rank: int, axis: int, n: int, keep: np.ndarray) -> None:
+    if _depthwise(op):
+        for k in ("weight", "bias"):
+            _slice_attr(op, k, keep, 0, n)
+        op.set_attr("groups", IntegerAttr(len(keep), i64))
+        return
     for k in _op_params(op):
         arr = tensor_attr_array(op, k)
         if arr is None:
@@ -368,28 +405,60 @@ def _slice_params(op: Operation, rank: int, axis: int, n: int, keep: np.ndarray)
             op.set_attr(k, weight_attr(np.take(arr, keep, axis=a), attr.type.element, hint=k))  # type: ignore[union-attr]
 
 
-def _is_split(op: Operation) -> tuple[int, int] | None:
-    """``nn.reshape [N, C] -> [N, H, D]`` used only by ``nn.transpose perm [1, 0, 2]``: (H, D)."""
+def _sole_user(v: Value, name: str) -> Operation | None:
+    users = list(v.users)
+    return users[0] if len(users) == 1 and users[0].op_name == name else None
+
+
+def _perm(op: Operation) -> list[int]:
+    return [int(x) for x in op.attr("perm")]  # type: ignore[attr-defined]
+
+
+def _is_split(op: Operation) -> tuple[int, int, list[tuple[Value, int, int]], Operation] | None:
+    """A head split starting at ``nn.reshape`` ``op``: (heads H, channels per head D, the chain's
+    values as (value, axis carrying the heads, channels per unit of that axis), the final
+    transpose whose result is ``[H, N, D]``), or None.  Two forms:
+    tokens ``[N, C] -> reshape [N, H, D] -> transpose [1, 0, 2]``;
+    conv ``[C, H, W] -> reshape [C, HW] -> transpose [1, 0] -> reshape [HW, H, D] -> transpose [1, 0, 2]``."""
     if op.op_name != "nn.reshape":
         return None
     a, r = _shape(op.operands[0]), _shape(op.results[0])
+    chain: list[tuple[Value, int, int]] = []
+    cur = op
+    if len(a) == 3 and len(r) == 2 and r[0] == a[0] and r[1] == a[1] * a[2]:  # conv form
+        t = _sole_user(op.results[0], "nn.transpose")
+        if t is None or _perm(t) != [1, 0]:
+            return None
+        r2 = _sole_user(t.results[0], "nn.reshape")
+        if r2 is None:
+            return None
+        chain = [(op.results[0], 0, 0), (t.results[0], 1, 0)]
+        cur, a, r = r2, _shape(t.results[0]), _shape(r2.results[0])
     if len(a) != 2 or len(r) != 3 or r[0] != a[0] or r[1] * r[2] != a[1] or r[1] < 2:
         return None
-    users = list(op.results[0].users)
-    if len(users) != 1 or users[0].op_name != "nn.transpose" or list(users[0].attr("perm")) != [1, 0, 2]:  # type: ignore[attr-defined]
+    tr = _sole_user(cur.results[0], "nn.transpose")
+    if tr is None or _perm(tr) != [1, 0, 2]:
         return None
-    return r[1], r[2]
+    h, d = r[1], r[2]
+    chain = [(v, ax, d) for v, ax, _ in chain] + [(cur.results[0], 1, 1)]
+    return h, d, chain, tr
 
 
-def _is_merge(op: Operation) -> bool:
-    """``nn.transpose perm [1, 0, 2]`` of ``[H, N, D]`` whose only user reshapes it to ``[N, H*D]``."""
-    if op.op_name != "nn.transpose" or list(op.attr("perm")) != [1, 0, 2]:  # type: ignore[attr-defined]
-        return False
-    users = list(op.results[0].users)
-    if len(users) != 1 or users[0].op_name != "nn.reshape":
-        return False
-    s, r = _shape(op.results[0]), _shape(users[0].results[0])
-    return len(r) == 2 and r[0] == s[0] and r[1] == s[1] * s[2]
+def _is_merge(op: Operation) -> tuple[Operation, int] | None:
+    """A head merge at ``nn.transpose`` ``op`` of ``[H, N, D]``: (the reshape, the merged value's
+    channel axis), or None.  Tokens: ``transpose [1, 0, 2] -> reshape [N, H*D]`` (axis 1);
+    conv: ``transpose [0, 2, 1] -> reshape [H*D, ...]`` (axis 0)."""
+    if op.op_name != "nn.transpose" or len(_shape(op.results[0])) != 3:
+        return None
+    r = _sole_user(op.results[0], "nn.reshape")
+    if r is None:
+        return None
+    s, o = _shape(op.results[0]), _shape(r.results[0])
+    if _perm(op) == [1, 0, 2] and len(o) == 2 and o[0] == s[0] and o[1] == s[1] * s[2]:
+        return r, 1
+    if _perm(op) == [0, 2, 1] and len(o) >= 2 and o[0] == s[0] * s[1] and int(np.prod(o[1:])) == s[2]:
+        return r, 0
+    return None
 
 
 def _headwise(op: Operation, inside: set[Value]) -> str:
@@ -425,22 +494,31 @@ def _find_heads(g: Operation) -> tuple[list[_Heads], dict[Operation, _Heads]]:
     core_ops: list[tuple[Operation, Value]] = []
     blocked: list[tuple[Value, str]] = []
     split_t: set[Operation] = set()
+    chains: dict[Operation, list[tuple[Value, int, int]]] = {}
+    merge_axis: dict[Operation, int] = {}
     for op in g.body.ops:
-        hd = _is_split(op)
-        if hd is not None:
-            t = next(iter(op.results[0].users))
-            splits.append((op, hd))
+        if op in split_t:  # inside a split chain found earlier
+            continue
+        sp_ = _is_split(op)
+        if sp_ is not None:
+            hh, dd, chain, t = sp_
+            splits.append((op, (hh, dd)))
+            chains[op] = chain
+            for v, _, _ in chain:
+                d = v.defining_op()
+                assert d is not None
+                split_t.add(d)
             split_t.add(t)
             uf.union(op.results[0], t.results[0])
             inside.add(t.results[0])
             continue
-        if op in split_t:
-            continue
         ins = [v for v in op.operands if v in inside]
         if not ins:
             continue
-        if _is_merge(op) and len(op.operands) == 1:
-            merges.append((next(iter(op.results[0].users)), ins[0]))
+        mg = _is_merge(op)
+        if mg is not None and len(op.operands) == 1:
+            merges.append((mg[0], ins[0]))
+            merge_axis[mg[0]] = mg[1]
             continue
         for v in ins[1:]:
             uf.union(ins[0], v)
@@ -456,6 +534,7 @@ def _find_heads(g: Operation) -> tuple[list[_Heads], dict[Operation, _Heads]]:
     for op, hd in splits:
         h = groups.setdefault(uf.find(op.results[0]), _Heads([], hd[0], hd[1]))
         h.splits.append(op)
+        h.chains.extend(chains[op])
         if (h.n, h.d) != hd:
             h.blocked = "head splits disagree on heads x channels"
     for v in sorted(inside, key=lambda v: _order(g, v)):
@@ -465,7 +544,8 @@ def _find_heads(g: Operation) -> tuple[list[_Heads], dict[Operation, _Heads]]:
     for m, v in merges:
         h = groups[uf.find(v)]
         h.merges.append(m)
-        if _shape(m.results[0])[1] != h.n * h.d:
+        h.merge_axis[m] = merge_axis[m]
+        if _shape(m.results[0])[merge_axis[m]] != h.n * h.d:
             h.blocked = h.blocked or "a merge disagrees on heads x channels"
     for v, why in blocked:
         h = groups[uf.find(v)]
@@ -498,6 +578,9 @@ def _classes(g: Operation, heads_by_reshape: dict[Operation, _Heads]) -> list[_C
                 and _shape(op.operands[0]) == _shape(op.operands[1]) == _shape(op.results[0]):
             uf.union(op.operands[0], op.operands[1])
             uf.union(op.operands[0], op.results[0])
+            internal.add(op)
+        elif _depthwise(op) or _axis0_preserving(op) and _is_split(op) is None and op not in heads_by_reshape:
+            uf.union(op.operands[0], op.results[0])  # per channel (axis 0 only; checked below)
             internal.add(op)
     by_root: dict[Value, list[Value]] = {}
     for op in g.body.ops:
@@ -538,7 +621,7 @@ def _classes(g: Operation, heads_by_reshape: dict[Operation, _Heads]) -> list[_C
             if axis != 0 and axis != rank - 1:
                 why = why or "concat along a non-channel axis"
         elif cls.head_merge is not None:
-            axis = 1
+            axis = heads_by_reshape[cls.head_merge].merge_axis[cls.head_merge]
         if sum(bool(x) for x in (cls.producers, cls.concat_src, cls.head_merge)) > 1:
             why = why or "joins channels of different origins"
         if axis < 0:
@@ -548,7 +631,8 @@ def _classes(g: Operation, heads_by_reshape: dict[Operation, _Heads]) -> list[_C
         if not why:
             for m in cls.members:
                 why = why or _check_params(m, len(_shape(m.results[0])), axis, cls.n)
-                if axis != 0 and m.op_name in ("nn.avg_pool2d", "nn.sum_pool2d", "nn.max_pool2d"):
+                if axis != 0 and (m.op_name in ("nn.avg_pool2d", "nn.sum_pool2d", "nn.max_pool2d")
+                                  or _depthwise(m) or _axis0_preserving(m)):
                     why = why or f"{m.op_name} on a channels-last value"
         for v in vals:
             ext = [u for u in v.users if u not in internal]
@@ -575,8 +659,10 @@ def _classes(g: Operation, heads_by_reshape: dict[Operation, _Heads]) -> list[_C
                     for i, w in enumerate(u.operands):
                         if w is v:
                             cls.concat_out.append((u, sum(_shape(x)[axis] for x in u.operands[:i])))
-                elif u in heads_by_reshape and u in heads_by_reshape[u].splits and axis == rv - 1:
+                elif u in heads_by_reshape and u in heads_by_reshape[u].splits:
                     cls.head_split.append(u)
+                    if axis != (rv - 1 if rv == 2 else 0):
+                        why = why or "its head split runs along another axis"
                 elif u.op_name == "snn.output":
                     why = why or "reaches a graph output"
                 else:
@@ -645,12 +731,12 @@ def _apply_heads(h: _Heads, keep: np.ndarray) -> None:
         _slice_params(op, len(_shape(op.results[0])), 0, h.n, keep)
     for v in h.values:
         _retype(v, 0, len(keep))
-    for s in h.splits:
-        _retype(s.results[0], 1, len(keep))
+    for v, ax, per in h.chains:  # the split's reshapes/transposes before the core
+        _retype(v, ax, len(keep) * per)
     for m in h.merges:
         t = m.operands[0].defining_op()
         assert t is not None
-        _retype(t.results[0], 1, len(keep))  # the merge's transpose [N, H, D]
+        _retype(t.results[0], 1 if h.merge_axis[m] == 1 else 0, len(keep))  # [N, H, D] or [H, D, N]
 
 
 def _slice_attr(op: Operation, name: str, keep: np.ndarray, axis: int, channels: int) -> None:
@@ -873,9 +959,9 @@ class Prune(_PruneOptions):
                           for v in self._spiking(c) if v in probe]
                 c.scores = np.mean([svs_channel_scores(s) for s in spikes], axis=0)
         for h in heads:
-            outs = [v for c in merged[id(h)] for v in c.boundary]
+            outs = [(v, c.axis) for c in merged[id(h)] for v in c.boundary]
             if self.criterion is Criterion.dead:
-                s = sum((act(v, 1) for v in outs), np.zeros(h.n * h.d))
+                s = sum((act(v, ax) for v, ax in outs), np.zeros(h.n * h.d))
                 for c in tied[id(h)]:  # Q/K/V values also read outside the attention core
                     for v in c.boundary:
                         if any(u not in h.splits and u.op_name not in CHANNELWISE and u.op_name != "nn.add"
@@ -884,8 +970,10 @@ class Prune(_PruneOptions):
                 h.scores = s.reshape(h.n, h.d).sum(axis=1)
             else:  # svs of each head's [N, D] time-averaged output map
                 sc = np.zeros(h.n)
-                for v in outs:
-                    x = np.asarray(res.probes[probe[v]]).astype(np.float64).mean(axis=0)  # [B, N, C]
+                for v, ax in outs:
+                    x = np.asarray(res.probes[probe[v]]).astype(np.float64).mean(axis=0)  # [B, *shape]
+                    x = np.moveaxis(x, 1 + ax, -1)
+                    x = x.reshape(x.shape[0], -1, x.shape[-1])  # [B, N, C]
                     for k in range(h.n):
                         sc[k] += np.mean([svs_score(x[b, :, k * h.d:(k + 1) * h.d]) for b in range(x.shape[0])])
                 h.scores = sc / max(len(outs), 1)

@@ -242,3 +242,39 @@ def test_head_ratio_counts(kind, criterion):
     assert p.report.after.params < p.report.before.params
     out0, _ = _prune(m, ratio=0.0, criterion=criterion, calibration=_tok())
     assert print_module(out0) == print_module(m)
+
+
+# --------------------------------------------------------------------------- imported spiking transformers
+
+
+def _example_model(name: str, shape):
+    import importlib.util
+    from pathlib import Path
+
+    from snnc.frontends.torch import import_torch
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "torch" / "spiking_models.py"
+    spec = importlib.util.spec_from_file_location("spiking_models", path)
+    sm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sm)
+    return import_torch(getattr(sm, name)().eval(), torch.zeros(1, 1, *shape), time_layout="TB")
+
+
+@pytest.mark.parametrize(("name", "shape", "heads"), [("sdt_v1_block", (8, 4, 4), {"attention#0": 1}),
+                                                       ("meta_spikeformer_tiny", (3, 16, 16),
+                                                        {"attention#0": 1, "attention#1": 1})])
+def test_imported_transformers(name, shape, heads):
+    """Conv-form heads ([C, H, W] -> [C, HW] -> [HW, C] -> [HW, h, d] -> [h, HW, d], merged back by
+    [h, d, HW] -> [C, ...]), depthwise convs, membrane shortcuts, global pooling: dead pruning is
+    exact, l1 removes floor(ratio x heads) per core, ratio 0 is the identity."""
+    m = _example_model(name, shape)
+    x = (np.random.default_rng(0).random((4, 3, *shape)) * 4).astype(np.float32)
+    dead, p = _prune(m, ratio=0.5, criterion="dead", calibration=x)
+    assert p.report.removed  # random BN statistics leave dead channels in these models
+    _same_outputs(m, dead, x)
+    out, p = _prune(m, ratio=0.5, criterion="l1")
+    assert p.report.heads_removed == heads
+    assert p.report.after.params < p.report.before.params
+    run(out, x, batched=True)
+    out0, _ = _prune(m, ratio=0.0, criterion="l1")
+    assert print_module(out0) == print_module(m)
