@@ -46,7 +46,8 @@ Spiking transformers (docs/spike.md): an integer value (quantized input, popcoun
 sum) feeds a neuron or a sum as an identity term through an exact right shift (``S = s / 2^k``);
 a float synapse sum consumed by a synapse or a layout op is materialized once as an integer;
 ``nn.mul``/``nn.sum`` of spikes become ``spike.and``/``spike.popcount``, ``nn.matmul`` with a
-spike left operand ``spike.matmul``, ``nn.scale`` of an integer folds into its scale, global
+spike left operand ``spike.matmul`` (attention-mask-add's ``nn.spike_and``, ``nn.and_popcount`` and
+``nn.masked_accumulate`` become the same integer ops), ``nn.scale`` of an integer folds into its scale, global
 average pooling becomes ``spike.sum_pool2d``, and a real-valued output fed by synapses is an
 integer sum read out through ``spike.dequantize``.
 """
