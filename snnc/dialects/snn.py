@@ -59,6 +59,7 @@ _SPIKING_ATTRS: tuple[Attr, ...] = (
          doc="'single': one spike (i1/si2 result); 'multi': a graded spike count (float result, see snn.lif)"),
     Attr("max_spikes", IntegerAttr, default=None, doc="cap of the multi-spike count (none: unbounded)",
          check=lambda a: a.value >= 1, check_doc="must be >= 1"),
+    _param("v_min", "lower bound of the membrane after the reset: v = relu(v - v_min) + v_min (absent: none)", None),
 )
 
 
@@ -294,6 +295,10 @@ class LIF(_Neuron):
 
     ``n[t] >= 1`` exactly when ``v' >= v_th``: a multi-spike neuron needs ``cmp = "ge"`` and
     ``v_th > 0``.  Downstream ops consume the count as a float activation (``W n``).
+
+    ``v_min`` (optional, Sinabs' ``min_v_mem``) bounds the membrane from below after the reset,
+    evaluated exactly as Sinabs does: ``v[t] = (max(v[t] - v_min, 0)) + v_min`` (two roundings,
+    so not always bit-equal to ``max(v[t], v_min)``).  The same holds for snn.if / snn.cuba_lif.
 
     NIR's ``tau dv/dt = (v_leak - v) + r I`` with forward Euler step ``dt`` gives
     ``alpha = 1 - dt/tau``, ``beta = r dt/tau``, ``gamma = v_leak dt/tau``.  SpikingJelly's

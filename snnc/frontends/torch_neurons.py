@@ -489,8 +489,11 @@ def _sinabs(m: nn.Module) -> nn.Module:
     elif m.spike_fn is not SingleSpike:
         name = getattr(m.spike_fn, "__name__", type(m.spike_fn).__name__)
         _unsupported(m, f"spike_fn={name} (supported: SingleSpike, MultiSpike, MaxSpike)")
+    v_min = None
     if m.min_v_mem is not None:
-        _unsupported(m, "min_v_mem clips the membrane from below, which the IR neurons do not do")
+        v_min = _scalar(m.min_v_mem, "min_v_mem", m)
+        if not multi:  # SingleSpike (v >= threshold) is MaxSpike(1) for a threshold > 0: the multi ops carry v_min
+            multi, max_spikes = True, 1
     th = _scalar(m.spike_threshold, "spike_threshold", m)
     if isinstance(m.reset_fn, MembraneSubtract):
         sub = m.reset_fn.subtract_value
@@ -516,9 +519,10 @@ def _sinabs(m: nn.Module) -> nn.Module:
         a_s = _scalar(alpha_syn_t.detach(), "alpha_syn", m)
         syn = (a_s, a_s, 0.0)
     if multi and not th > 0:
-        _unsupported(m, f"MultiSpike with spike_threshold {th}: the spike count v / threshold needs a threshold > 0")
+        _unsupported(m, f"MultiSpike (or min_v_mem) with spike_threshold {th}: the spike count v / threshold needs a "
+                     "threshold > 0")
     params = NeuronParams(alpha=alpha, beta=beta, gamma=0.0, v_th=th, v_reset=v_reset, reset=reset, cmp="ge", syn=syn,
-                          multi=multi, max_spikes=max_spikes)
+                          multi=multi, max_spikes=max_spikes, v_min=v_min)
     squeeze = None
     if hasattr(m, "squeeze_forward"):  # IAFSqueeze / LIFSqueeze: [B*T, ...] batch-major
         squeeze = (int(m.batch_size), int(m.num_timesteps))

@@ -64,12 +64,14 @@ def fire(op: Operation, v: np.ndarray, v_th: np.ndarray, ctx: RunContext) -> np.
 def reset(op: Operation, v: np.ndarray, s: np.ndarray, p: dict[str, np.ndarray]) -> np.ndarray:
     """Membrane after the reset chosen by the op's ``reset`` attribute."""
     mode = op.attr("reset")  # type: ignore[attr-defined]
-    if mode == "none":
-        return v
     if mode == "soft":
-        return v - s.astype(v.dtype) * p["v_th"]  # s: 0/1, -1/0/+1 or the multi-spike count
-    fired = s != 0
-    return np.where(fired, p["v_reset"].astype(v.dtype), v)
+        v = v - s.astype(v.dtype) * p["v_th"]  # s: 0/1, -1/0/+1 or the multi-spike count
+    elif mode == "hard":
+        v = np.where(s != 0, p["v_reset"].astype(v.dtype), v)
+    if op.get_attr("v_min") is not None:  # Sinabs' min_v_mem: relu(v - v_min) + v_min
+        vmin = param_array(op, "v_min", v.dtype)
+        v = np.maximum(v - vmin, v.dtype.type(0)) + vmin
+    return v
 
 
 _SPIKE = ("v_th", "v_reset")

@@ -16,7 +16,8 @@ Spikes are 0/1 in the input dtype; gradients flow through the surrogate of
 :mod:`snnc.nn.surrogate` (``atan`` by default).  ``LIF``, ``IF`` and ``CubaLIF`` take
 ``spike_fn="multi"`` (and ``max_spikes``) for the multi-spike neuron (IR ``spike_fn = "multi"``):
 the output is the spike count ``min(trunc(v / v_th), max_spikes)`` where ``v > 0``, and the soft
-reset subtracts ``count * v_th`` (:mod:`snnc.nn.ops`).
+reset subtracts ``count * v_th`` (:mod:`snnc.nn.ops`); with it, ``v_min`` bounds the membrane from
+below after the reset as Sinabs' ``min_v_mem`` (``relu(v - v_min) + v_min``).
 """
 
 from __future__ import annotations
@@ -125,19 +126,21 @@ class LIF(_Neuron):
         surrogate_alpha: float | None = None,
         spike_fn: str = "single",
         max_spikes: int | None = None,
+        v_min: float | None = None,
     ) -> None:
         super().__init__(step_mode, surrogate, surrogate_alpha)
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.v_th, self.v_reset, self.v_init = float(v_th), float(v_reset), float(v_init)
         self.reset_mode, self.cmp = _ir_reset(reset), cmp
         self.multi, self.max_spikes = _spike_fn(spike_fn, max_spikes)
+        self.v_min = None if v_min is None else float(v_min)
         self.params.check()
 
     @property
     def params(self) -> NeuronParams:
         return NeuronParams(
             self.alpha, self.beta, self.gamma, self.v_th, self.v_reset, self.reset_mode, self.cmp, self.v_init,
-            None, False, self.surrogate, self.surrogate_alpha, self.multi, self.max_spikes,
+            None, False, self.surrogate, self.surrogate_alpha, self.multi, self.max_spikes, self.v_min,
         )  # fmt: skip
 
     @classmethod
@@ -218,6 +221,7 @@ class CubaLIF(_Neuron):
         surrogate_alpha: float | None = None,
         spike_fn: str = "single",
         max_spikes: int | None = None,
+        v_min: float | None = None,
     ) -> None:
         super().__init__(step_mode, surrogate, surrogate_alpha)
         self.alpha_syn, self.beta_syn, self.gamma_syn = float(alpha_syn), float(beta_syn), float(gamma_syn)
@@ -225,6 +229,7 @@ class CubaLIF(_Neuron):
         self.v_th, self.v_reset, self.v_init = float(v_th), float(v_reset), float(v_init)
         self.reset_mode, self.cmp = _ir_reset(reset), cmp
         self.multi, self.max_spikes = _spike_fn(spike_fn, max_spikes)
+        self.v_min = None if v_min is None else float(v_min)
         self.params.check()
 
     @property
@@ -232,7 +237,7 @@ class CubaLIF(_Neuron):
         return NeuronParams(
             self.alpha, self.beta, self.gamma, self.v_th, self.v_reset, self.reset_mode, self.cmp, self.v_init,
             (self.alpha_syn, self.beta_syn, self.gamma_syn), False, self.surrogate, self.surrogate_alpha,
-            self.multi, self.max_spikes,
+            self.multi, self.max_spikes, self.v_min,
         )  # fmt: skip
 
 

@@ -30,7 +30,7 @@ the multi-spike neurons (IR ``spike_fn = "multi"``, Sinabs' ``MultiSpike`` / ``M
 output is the spike COUNT ``n[t] = min(trunc(h[t] / v_th), max_spikes)`` where ``h[t] > 0``, else
 0 (``max_spikes = 0``: no cap; ``h / v_th`` one IEEE division in ``x``'s dtype), returned as a
 float in ``x``'s dtype; the soft reset is ``v[t] = h - n*v_th``, the hard one ``v_reset`` where
-``n > 0``.  ``cmp`` is ``"ge"`` (``n >= 1`` exactly when ``h >= v_th``), ``v_th > 0``.  Backward:
+``n > 0``; then, with ``v_min`` (Sinabs' ``min_v_mem``; None: none), ``v[t] = relu(v[t] - v_min) + v_min``.  ``cmp`` is ``"ge"`` (``n >= 1`` exactly when ``h >= v_th``), ``v_th > 0``.  Backward:
 the surrogate of the single-spike step (straight-through for the count above 1).
 
 ``ternary_lif`` emits ``+1`` where ``h >= v_th``, ``-1`` where ``h <= -v_th`` (``v_th > 0``),
@@ -75,6 +75,8 @@ class NeuronParams:
     #: multi-spike neuron (a spike count per step) and its cap (0: none)
     multi: bool = False
     max_spikes: int = 0
+    #: lower bound of the membrane after the reset (Sinabs' min_v_mem; multi-spike ops only): relu(v - v_min) + v_min
+    v_min: float | None = None
 
     def check(self) -> None:
         allowed = RESETS if self.ternary or self.multi else RESETS + SNNTORCH_RESETS
@@ -91,6 +93,9 @@ class NeuronParams:
                 raise error(f"max_spikes must be >= 1 (or 0: no cap), got {self.max_spikes}")
         elif self.max_spikes:
             raise error("max_spikes needs a multi-spike neuron")
+        if self.v_min is not None and not self.multi:
+            raise error("v_min (a membrane lower bound) is supported on the multi-spike neurons (spike_fn='multi'; "
+                        "max_spikes=1 gives single spikes)")
         check_cmp(self.cmp)
         check_surrogate(self.surrogate)
         if self.ternary and not self.v_th > 0:
@@ -161,6 +166,8 @@ def scan(
             v = h - s * p.v_th
         else:
             v = h
+        if p.v_min is not None:  # Sinabs' min_v_mem, in its order of operations
+            v = torch.relu(v - p.v_min) + p.v_min
         spikes.append(s)
     return torch.stack(spikes), i, v
 
@@ -202,14 +209,15 @@ def _multi(params: Callable[..., NeuronParams]) -> Callable[..., NeuronParams]:
     """The multi-spike form of a parameter builder: ``cmp`` fixed to "ge", ``max_spikes`` after ``reset``."""
 
     def build(*args):
-        *head, reset, max_spikes, surrogate, surrogate_alpha = args
+        *head, reset, max_spikes, v_min, surrogate, surrogate_alpha = args
         p = params(*head, reset, "ge", surrogate, surrogate_alpha)
-        return replace(p, multi=True, max_spikes=int(max_spikes))
+        return replace(p, multi=True, max_spikes=int(max_spikes), v_min=None if v_min is None else float(v_min))
 
     return build
 
 
-_MULTI = "float v_th, float v_reset, float v_init, str reset, int max_spikes, str surrogate, float surrogate_alpha"
+_MULTI = ("float v_th, float v_reset, float v_init, str reset, int max_spikes, float? v_min, str surrogate, "
+          "float surrogate_alpha")
 _LIF = "float alpha, float beta, float gamma, " + _COMMON
 _IF = "float beta, float gamma, " + _COMMON
 _CUBA = "float alpha_syn, float beta_syn, float gamma_syn, float alpha, float beta, float gamma, " + _COMMON
@@ -392,7 +400,7 @@ def call(
         if p.syn is not None and i is None:
             i = torch.zeros_like(x)
     if p.multi:
-        tail = (*tail_common, int(p.max_spikes), *sg)
+        tail = (*tail_common, int(p.max_spikes), p.v_min, *sg)
         if p.syn is not None:
             op = ops.cuba_lif_multi if multi_step else ops.cuba_lif_multi_step
             s, i_out, v_out = op(x, i, v, *p.syn, p.alpha, p.beta, p.gamma, *tail)

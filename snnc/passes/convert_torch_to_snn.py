@@ -868,7 +868,13 @@ def _regroup(lead: tuple[str, ...], sizes: tuple[int, ...], new: tuple[int, ...]
         out: list[str] = []
         it = iter(core_k)
         for s in new:
-            out.append(next(it) if s != 1 or len(out) < len(core_k) else "1")
+            if s != 1 or len(out) < len(core_k):
+                k = next(it, None)
+                if k is None:  # more non-trivial axes than lead kinds: not a regrouping
+                    return None
+                out.append(k)
+            else:
+                out.append("1")
         return tuple(out) if len(out) == len(new) else None
     return None
 
@@ -1147,8 +1153,8 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
             )
         out_lead = x.lead
     names = _PARAM_NAMES[sig.kind]
-    if sig.multi_spike:  # cmp is "ge"; max_spikes (0: no cap) follows reset
-        names = (*names[: names.index("cmp")], "max_spikes")
+    if sig.multi_spike:  # cmp is "ge"; max_spikes (0: no cap) and v_min (None: none) follow reset
+        names = (*names[: names.index("cmp")], "max_spikes", "v_min")
     raw = [a.const for a in args[1 + sig.n_state : 1 + sig.n_state + len(names)]]
     p = dict(zip(names, raw, strict=True))
     # Initial state must be the rest state.
@@ -1187,6 +1193,8 @@ def _neuron(ctx: Ctx, args: list[TV]) -> list[TV]:
         attrs["spike_fn"] = StringAttr("multi")
         if int(p["max_spikes"]) > 0:
             attrs["max_spikes"] = IntegerAttr(int(p["max_spikes"]), i64)
+        if p["v_min"] is not None:
+            attrs["v_min"] = fa("v_min")
         if reset not in ("hard", "soft", "none"):
             raise ctx.fail(f"neuron '{ctx.name()}': reset '{reset}' is not defined for a multi-spike neuron")
     xin = x.value

@@ -1159,6 +1159,10 @@ class _Lowering:
         # multi-spike (graded) neuron: spike.lif{spike_fn = "multi"} whose iW count (scale 1) feeds the next
         # synapses as an integer input (spike.accumulate_dense: weight x count)
         multi = op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi"  # type: ignore[attr-defined]
+        if op.get_attr("v_min") is not None:
+            raise op.emit_error("has a membrane lower bound v_min (Sinabs' min_v_mem), which the integer neurons do not "
+                                "have: build the Sinabs layers with min_v_mem=None (sinabs.from_model(..., "
+                                "min_v_mem=None)) to compile")
         f = lambda n: param_array(op, n, np.float64)  # noqa: E731
         for init in ("v_init", "i_init"):
             if any(d.name == init for d in type(op).attr_defs()) and np.any(f(init) != 0):

@@ -209,3 +209,44 @@ def test_quantize_multispike_with_synaptic_current():
     assert names.count("spike.li") == 1 and names.count("spike.lif") == 1
     assert fl.max() >= 2
     assert np.mean(it == fl) > 0.85 and np.max(np.abs(it - fl)) <= 2
+
+
+class _BT(nn.Module):
+    """[B, T, ...] -> Sinabs' batch-major [B*T, ...] for the Squeeze layers, and back."""
+
+    def __init__(self, m: nn.Module, b: int, t: int) -> None:
+        super().__init__()
+        self.m, self.b, self.t = m, b, t
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.m(x.flatten(0, 1)).unflatten(0, (self.b, self.t))
+
+
+def test_sinabs_from_model_min_v_mem():
+    """sinabs.from_model (IAFSqueeze, MultiSpike, min_v_mem = -1): v_min in the IR, identical counts;
+    quantize and NIR export stop with located diagnostics."""
+    from snnc.frontends.nir.exporter import export_nir
+    from snnc.ir.diagnostics import DiagnosticError
+    from snnc.passes.quantize import Quantize
+
+    torch.manual_seed(0)
+    ann = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(64, 6), nn.ReLU())
+    with torch.no_grad():
+        ann[4].weight.mul_(3.0)
+    snn = sinabs.from_model(ann, input_shape=(2, 8, 8), batch_size=B).spiking_model.eval()
+    m = _BT(snn, B, T).eval()
+    module = import_torch(m, torch.zeros(B, T, 2, 8, 8), time_layout="BT")
+    neurons = [op for op in find_graph(module).body.ops if op.op_name == "snn.if"]
+    assert len(neurons) == 2 and all(op.attr("v_min") == -1.0 and op.attr("spike_fn") == "multi" for op in neurons)
+    x = torch.rand(T, B, 2, 8, 8, generator=torch.Generator().manual_seed(1)) * 12 - 3
+    for layer in snn.modules():  # from_model leaves the layers with the state of its shape-probing forward
+        if hasattr(layer, "reset_states"):
+            layer.reset_states()
+    ours, ref = _compare(m, module, x, torch.float32)
+    np.testing.assert_array_equal(ours, ref)
+    rates = _rates(module, x)
+    assert all(0.05 < r < 0.95 for r, _ in rates) and rates[0][1] >= 2, rates
+    with pytest.raises(DiagnosticError, match="spike_fn = 'multi'"):
+        export_nir(module)
+    with pytest.raises(DiagnosticError, match=r"'snn.if' op has a membrane lower bound v_min \(Sinabs' min_v_mem\)"):
+        Quantize(calibration={"x": x.numpy()}).run(module)

@@ -36,6 +36,8 @@ CASES = {
     "IAFSqueeze-batch_size": lambda: sinabs_layers.IAFSqueeze(batch_size=B, spike_threshold=torch.tensor(0.7)),
     "LIFSqueeze-num_timesteps": lambda: sinabs_layers.LIFSqueeze(num_timesteps=T, tau_mem=3.0,
                                                                  spike_threshold=torch.tensor(0.2)),
+    "IAF-min_v_mem": lambda: sinabs_layers.IAF(spike_threshold=torch.tensor(0.7), min_v_mem=-1.0),
+    "LIF-min_v_mem": lambda: sinabs_layers.LIF(tau_mem=3.0, spike_threshold=torch.tensor(0.3), min_v_mem=-0.3),
 }
 
 
@@ -52,6 +54,8 @@ def test_swapped_sinabs_multispike_equals_sinabs(case, dtype):
     ours = swap_neurons(lib)
     assert isinstance(ours, SinabsNeuron) and ours.neuron_params.multi
     x = _x(dtype, squeeze="Squeeze" in case)
+    if "min_v_mem" in case:
+        assert ours.neuron_params.v_min is not None
     for _call in range(2):  # Sinabs keeps the state across calls
         a, b = lib(x), ours(x)
         assert a.shape == b.shape
@@ -74,9 +78,20 @@ def test_float64_membranes_exact_when_threshold_multiples_are_exact():
     assert torch.equal(lib.v_mem, ours.v_mem)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=str)
+def test_single_spike_with_min_v_mem(dtype):
+    """SingleSpike (v >= threshold) equals MaxSpike(1) for a threshold > 0: min_v_mem rides on the multi ops."""
+    lib = sinabs_layers.IAF(spike_threshold=torch.tensor(0.7), spike_fn=sinabs_act.SingleSpike, min_v_mem=-0.5)
+    ours = swap_neurons(lib)
+    assert ours.neuron_params.multi and ours.neuron_params.max_spikes == 1 and ours.neuron_params.v_min == -0.5
+    x = _x(dtype, seed=2)
+    a, b = lib(x).to(torch.float64), ours(x).to(torch.float64)
+    assert torch.equal(a, b) and a.max() == 1 and 0.05 < float(a.mean()) < 0.95
+    assert float(lib.v_mem.min()) == -0.5  # the bound is active
+    torch.testing.assert_close(ours.v_mem.to(torch.float64), lib.v_mem.to(torch.float64), rtol=0, atol=0)
+
+
 def test_sinabs_still_rejected():
-    with pytest.raises(DiagnosticError, match="min_v_mem"):
-        swap_neurons(sinabs_layers.IAF(min_v_mem=-1.0))
     with pytest.raises(DiagnosticError, match="cap must be an integer >= 1"):
         swap_neurons(sinabs_layers.IAF(spike_fn=sinabs_act.MaxSpike(0)))
     with pytest.raises(DiagnosticError, match="needs a threshold > 0"):
@@ -126,6 +141,7 @@ def test_snnc_nn_multispike_trains():
         ({"spike_fn": "multi", "cmp": "gt"}, "cmp must be 'ge'"),
         ({"spike_fn": "multi", "v_th": 0.0}, "v_th > 0"),
         ({"spike_fn": "multi", "max_spikes": 0}, "must be >= 1"),
+        ({"v_min": -1.0}, "v_min .* is supported on the multi-spike neurons"),
     ],
 )
 def test_snnc_nn_multispike_bad_arguments(kwargs, match):
@@ -154,14 +170,15 @@ def test_ir_kernel_equals_torch_op(dtype, reset, cap):
 
     t = "f64" if dtype == np.float64 else "f32"
     attrs = (f'alpha = 0.75 : {t}, beta = 0.5 : {t}, gamma = 0.0625 : {t}, v_th = 0.3 : {t}, v_reset = -0.1 : {t}, '
-             f'reset = "{reset}", spike_fn = "multi"' + (f", max_spikes = {cap} : i64" if cap else ""))
+             f'reset = "{reset}", spike_fn = "multi", v_min = -0.7 : {t}' + (f", max_spikes = {cap} : i64" if cap else ""))
     module = parse_module(IR.format(op="lif", n=N, t=t, attrs=attrs))
     verify(module)
     g = torch.Generator().manual_seed(4)
     x = (torch.randn(T, B, N, generator=g, dtype=torch.float64) * 2).to(torch.float64 if t == "f64" else torch.float32)
     out = run(module, {"x": x.numpy()}, batched=True, dtype=dtype).outputs["y"]
     th = float(np.asarray(0.3, dtype=dtype))
-    p = NeuronParams(0.75, 0.5, 0.0625, th, float(np.asarray(-0.1, dtype=dtype)), reset, multi=True, max_spikes=cap or 0)
+    p = NeuronParams(0.75, 0.5, 0.0625, th, float(np.asarray(-0.1, dtype=dtype)), reset, multi=True, max_spikes=cap or 0,
+                     v_min=float(np.asarray(-0.7, dtype=dtype)))
     ref, _, _ = scan(x, None, None, p)
     assert out.dtype == dtype
     np.testing.assert_array_equal(out, ref.numpy())

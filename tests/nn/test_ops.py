@@ -87,8 +87,8 @@ def test_opcheck(spec):
     tail = ("hard", "ge", "atan", 2.0)
     if spec.name.startswith("ternary"):
         tail = ("soft", "atan", 2.0)
-    if "_multi" in spec.name:  # reset, max_spikes, surrogate, surrogate_alpha
-        tail = ("soft", 3, "atan", 2.0)
+    if "_multi" in spec.name:  # reset, max_spikes, v_min, surrogate, surrogate_alpha
+        tail = ("soft", 3, -1.0, "atan", 2.0)
     if spec.name.startswith("if_"):
         params = (1.0, 0.0, 0.5, 0.0, 0.0)
     elif spec.cuba:

@@ -249,8 +249,8 @@ def test_sinabs_unsupported_are_diagnostics():
         swap_neurons(
             sinabs_layers.IAF(spike_fn=sinabs_act.SingleSpike, reset_fn=sinabs_act.MembraneReset(reset_value=0.5))
         )
-    with pytest.raises(DiagnosticError, match="min_v_mem"):
-        swap_neurons(sinabs_layers.IAF(spike_fn=sinabs_act.SingleSpike, min_v_mem=-1.0))
+    with pytest.raises(DiagnosticError, match=r"MultiSpike \(or min_v_mem\) with spike_threshold -0.5"):
+        swap_neurons(sinabs_layers.IAF(spike_fn=sinabs_act.SingleSpike, spike_threshold=-0.5, min_v_mem=-1.0))
     with pytest.raises(DiagnosticError, match="ExpLeak is not supported"):
         swap_neurons(sinabs_layers.ExpLeak(tau_mem=5.0))
 

@@ -233,6 +233,7 @@ class _Exporter:
     def spiking(self, op: Operation, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
         self.require(op, op.attr("spike_fn") == "single",  # type: ignore[attr-defined]
                      "spike_fn = 'multi' (a graded spike count per step; NIR neurons emit one spike per step)")
+        self.require(op, op.get_attr("v_min") is None, "a membrane lower bound v_min (Sinabs' min_v_mem)")
         self.require(op, op.attr("reset") == "hard", f"reset = '{op.attr('reset')}' (NIR neurons reset to v_reset)")  # type: ignore[attr-defined]
         self.require(op, op.attr("cmp") == "gt", "cmp = 'ge' (NIR neurons fire on v > v_threshold)")  # type: ignore[attr-defined]
         return {"v_threshold": self.param(op, "v_th", shape), "v_reset": self.param(op, "v_reset", shape)}
