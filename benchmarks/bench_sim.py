@@ -2,7 +2,8 @@
 the dense PyTorch forward of the same network (4 chained cores of 1024 axons x 1024 neurons, IF neurons with
 per-layer thresholds calibrated so that every core fires at about the input rate, 100 steps, torch on 2 threads,
 same process, best of --repeat runs) at 1 % and 10 % firing. The goal (issue 6): the simulator at least as fast as dense
-torch at 10 % firing, 5x faster at 1 %.  Run: .venv/bin/python benchmarks/bench_sim.py [--repeat K]"""
+torch at 10 % firing, 5x faster at 1 %.  With --models, also the fast vs the per-step path on the configurations emitted from the NIR golden graphs.
+Run: .venv/bin/python benchmarks/bench_sim.py [--repeat K] [--models]"""
 
 import sys
 import tempfile
@@ -90,6 +91,42 @@ def run_case(rng, ws, rate: float, T: int, repeat: int) -> None:
           f"{fast.synaptic_ops / dt_fast:.3e} | {dt_torch / dt_fast:.2f}x | {dt_torch / dt_slow:.2f}x |")
 
 
+def emitted_models(repeat: int) -> None:
+    """Fast vs per-step path on configurations emitted from the NIR golden graphs (32 random calibration-like
+    steps; the results are checked equal)."""
+    from pathlib import Path
+
+    from snnc.backends.neuro_core import emit
+    from snnc.dialects.snn import find_graph
+    from snnc.driver import load_module
+    from snnc.passes import PassManager, parse_pipeline
+    from snnc.passes.quantize import Quantize
+    from snnc.passes.validate import random_inputs
+    from snnc.sim import host_events
+
+    golden = Path(__file__).resolve().parents[1] / ".." / "shared" / "golden" / "nir-paper"
+    print("\n| emitted model | cores | synaptic events | fast path s | per-step s | per-step / fast |")
+    print("|---|---|---|---|---|---|")
+    for f in sorted(golden.glob("*.nir")):
+        m = load_module(f)
+        passes = parse_pipeline("canonicalize,quantize")
+        for p in passes:
+            if isinstance(p, Quantize):
+                p.calibration = random_inputs(find_graph(m), 16, np.random.default_rng(0))
+        PassManager(passes).run(m)
+        inputs = random_inputs(find_graph(m), 32, np.random.default_rng(1))
+        with tempfile.TemporaryDirectory() as d:
+            emit(m, "neuro-core", d)
+            ev = host_events(d, inputs)
+            dt_fast, fast = best_of(repeat, lambda d=d, ev=ev: simulate(d, ev))
+            dt_slow, slow = best_of(repeat, lambda d=d, ev=ev: simulate(d, ev, fast=False))
+        assert all((a == b).all() for a, b in zip(fast.spikes, slow.spikes, strict=True))
+        assert (fast.synaptic_ops, fast.packets, fast.hops, fast.cycles) == (slow.synaptic_ops, slow.packets,
+                                                                             slow.hops, slow.cycles)
+        print(f"| {f.stem} | {len(fast.spikes)} | {fast.synaptic_ops} | {dt_fast:.3f} | {dt_slow:.3f} | "
+              f"{dt_slow / dt_fast:.1f}x |")
+
+
 def main() -> None:
     repeat = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 3
     torch.set_num_threads(2)
@@ -101,6 +138,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for rate in (0.01, 0.10):
         run_case(rng, ws, rate, T, repeat)
+    if "--models" in sys.argv:
+        emitted_models(1)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,29 @@ KNOWN_CORE_KEYS = {"id", "position", "membrane_bits", "accumulator_bits", "group
 KNOWN_GROUP_KEYS = {"delay", "acc_bits", "shift", "rounding", "out_bits"}
 
 
-def _matmul(X: sps.csr_matrix, W: np.ndarray, bound: float) -> np.ndarray:
+def _weights(d: Path, i: int):
+    """Core i's weights (memory-mapped: read once, by the float32 copy) as (int64 [A, N], float32 copy or None when
+    some |w| >= 2^24, max |w|, nonzero weights per axon)."""
+    from . import _load
+
+    try:
+        W = np.load(d / f"core{i}_weights.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError, EOFError):
+        W = _load(d, f"core{i}_weights.npy")  # raises the simulator's diagnostic (or reads it after all)
+    if W.dtype != np.int64:
+        W = W.astype(np.int64)
+    Wf = W.astype(np.float32)
+    wmax = max(float(Wf.max(initial=0)), -float(Wf.min(initial=0)))
+    if wmax >= 2**24:  # float32 is exact on integers below 2^24 (and rounds monotonically above)
+        return W, None, max(int(W.max(initial=0)), -int(W.min(initial=0))), np.count_nonzero(W, axis=1)
+    return W, Wf, int(wmax), np.count_nonzero(Wf, axis=1)
+
+
+def _matmul(X: sps.csr_matrix, W: np.ndarray, bound: float, Wf: np.ndarray | None = None) -> np.ndarray:
     """Exact integer X @ W ([T, A] sparse int64 x [A, N] int64) given ``bound`` >= every |partial sum|. (A dense
     BLAS product was slower on the 2-core machine at every density tried, 10 % to the dense images of cnn_sinabs.)"""
+    if bound < 2**24 and Wf is not None:
+        return (X.astype(np.float32) @ Wf).astype(np.int64)
     if bound < 2**24:
         dt = np.float32
     elif bound < 2**53:
@@ -111,7 +131,8 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
     NB = [int(e.get("membrane_bits", cfg["membrane_bits"])) for e in cfg["cores"]]
     AB = [int(e.get("accumulator_bits", cfg["accumulator_bits"])) for e in cfg["cores"]]
     rc = {int(e["id"]): e["position"] for e in cfg["cores"]}
-    W = [_load(d, f"core{i}_weights.npy").astype(np.int64, copy=False) for i in range(C)]
+    WS = [_weights(d, i) for i in range(C)]
+    W = [w[0] for w in WS]
     P = []
     for i in range(C):
         p = _load(d, f"core{i}_params.npy").astype(np.int64, copy=False)
@@ -156,13 +177,13 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
         et = et + delay[grp[ea]] if len(ea) else et  # the step at which each event is summed
         keep = et < T
         et, ea, ev = et[keep], ea[keep], ev[keep]
-        nnz_row = np.count_nonzero(W[c], axis=1)
+        _, Wf, wmax_all, nnz_row = WS[c]
         ops = np.bincount(et, weights=nnz_row[ea], minlength=T).astype(np.int64)
         updates += n * T
         r = by_src[c]
         self_r = r[r[:, 2] == c]
         if len(self_r):
-            s, fb_ops = _self_loop_core(W[c], nnz_row, G[c], P[c], NB[c], AB[c], et, ea, ev, self_r, T)
+            s, fb_ops = _self_loop_core(W[c], Wf, nnz_row, G[c], P[c], NB[c], AB[c], et, ea, ev, self_r, T)
             ops += fb_ops
         syn += int(ops.sum())
         core_cycles = np.maximum(core_cycles, ops * cyc["synaptic_op"] + n * cyc["neuron_update"])
@@ -175,10 +196,13 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
             hi = (1 << (bits - 1)) - 1
             X = sps.csr_matrix((gv, (gt, ga)), shape=(T, A), dtype=np.int64)
             X.sum_duplicates()
-            wg = W[c] if len(groups) == 1 else W[c][grp == gi]
-            wmax = max(int(wg.max(initial=0)), -int(wg.min(initial=0)))
+            if len(groups) == 1:
+                wmax = wmax_all
+            else:
+                wg = W[c][grp == gi]
+                wmax = max(int(wg.max(initial=0)), -int(wg.min(initial=0)))
             step_abs = np.bincount(gt, weights=np.abs(gv), minlength=T) * wmax  # float: no int64 overflow
-            x = _matmul(X, W[c], float(step_abs.max(initial=0)))
+            x = _matmul(X, W[c], float(step_abs.max(initial=0)), Wf)
             for t in np.nonzero(step_abs > hi)[0].tolist():  # may saturate: the exact sequence of this step
                 m = gt == t
                 a, val = ga[m], gv[m]
@@ -235,7 +259,7 @@ def _step(v: np.ndarray, cur: np.ndarray, a: np.ndarray, p: np.ndarray, N: int):
     return v, cur, s
 
 
-def _self_loop_core(Wc, nnz_row, core_groups, p, N, A_bits, et, ea, ev, self_r, T):
+def _self_loop_core(Wc, Wf, nnz_row, core_groups, p, N, A_bits, et, ea, ev, self_r, T):
     """A core with routes to itself, step by step: the events from external inputs and earlier cores are summed
     for all steps at once (plain sums, and the per-step bound ``sum |payload| x max |w|``); at step t its own
     spikes of step ``t - D`` are added (D = the group's delay, 1 for a delay-0 group: the per-step path queues a
@@ -257,7 +281,7 @@ def _self_loop_core(Wc, nnz_row, core_groups, p, N, A_bits, et, ea, ev, self_r, 
         wg = Wc[grp == gi]
         wmax = max(int(wg.max(initial=0)), -int(wg.min(initial=0)))
         step_abs = np.bincount(gt, weights=np.abs(gv), minlength=T) * wmax
-        xb = _matmul(X, Wc, float(step_abs.max(initial=0)))
+        xb = _matmul(X, Wc, float(step_abs.max(initial=0)), Wf)
         o = np.argsort(gt, kind="stable")  # per step, in delivery order
         starts = np.searchsorted(gt[o], np.arange(T + 1))
         dl = int(gd["delay"])

@@ -224,3 +224,20 @@ def test_self_loop_pushes_a_step_into_saturation(tmp_path):
     fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
     assert fast is not None
     same(fast, slow)
+
+
+@pytest.mark.parametrize("acc_bits", [28, 40, 62])
+def test_wide_weights_and_accumulators(tmp_path, acc_bits):
+    """Weights up to 2^26 (no exact float32 copy) and sums beyond 2^24 / 2^53: the float64 / int64 products."""
+    rng = np.random.default_rng(acc_bits)
+    w0 = rng.integers(-(1 << 26), 1 << 26, (16, 8)) * (1 << max(0, acc_bits - 40))
+    w1 = rng.integers(-8, 8, (16, 8))
+    p = np.stack([np.full(8, 1 << 20), np.zeros(8, int), np.zeros(8, int), np.zeros(8, int), np.full(8, 2),
+                  np.zeros(8, int)])
+    write_config(tmp_path, [(w0, p), (w1, p)], [(0, n, 1, n) for n in range(8)], [0, 1], weight_bits=acc_bits - 1,
+                 membrane_bits=acc_bits, accumulator_bits=acc_bits)
+    inputs = [[(0, int(a), int(rng.integers(1, 100))) for a in rng.choice(16, 10, replace=False)] for _ in range(8)]
+    slow = simulate(tmp_path, inputs, fast=False)
+    fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
+    same(fast, slow)
+    assert slow.spikes[0].any()
