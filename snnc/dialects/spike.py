@@ -721,6 +721,7 @@ class LIF(_IntNeuron):
         v    = hard: (n != 0) ? v_reset : v'
                soft: v' - n * v_th        (in [0, v'], no saturation needed)
                none: v'
+        v    = max(v, v_min)              (only with v_min: Sinabs' min_v_mem, N-bit)
 
     Leak (``v`` the state before the step, ``N = membrane_bits``)::
 
@@ -751,6 +752,7 @@ class LIF(_IntNeuron):
              doc="single: one spike (i1/si2); multi: the spike count (iW result)"),
         Attr("max_spikes", IntegerAttr, default=None, doc="cap of the multi-spike count (absent: none)",
              check=lambda a: a.value >= 1, check_doc="must be >= 1"),
+        _iparam("v_min", "lower bound of the membrane after the reset (N-bit; multi-spike only; absent: none)", None),
     )
     traits = frozenset({Trait.STATEFUL})
 
@@ -760,9 +762,14 @@ class LIF(_IntNeuron):
         if self.attr("spike_fn") == "single":
             if not is_spike_tensor(rt):
                 raise self.emit_error(f"result must be i1 or si2 spikes with spike_fn = \"single\", got {rt}")
-            if self.get_attr("max_spikes") is not None:
-                raise self.emit_error("max_spikes needs spike_fn = \"multi\"")
+            if self.get_attr("max_spikes") is not None or self.get_attr("v_min") is not None:
+                raise self.emit_error("max_spikes and v_min need spike_fn = \"multi\"")
             return
+        if self.get_attr("v_min") is not None:
+            lo, hi = signed_range(self.membrane_bits())
+            m = _param_values(self, "v_min")
+            if m.size and (int(m.min()) < lo or int(m.max()) > hi):
+                raise self.emit_error(f"v_min must fit {self.membrane_bits()} signed bits")
         if is_spike_tensor(rt) or width(rt) > 62:
             raise self.emit_error(f"the spike count of a multi-spike neuron is a signed integer tensor iW (2 <= W <= 62), "
                                   f"got {rt}")

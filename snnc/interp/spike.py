@@ -297,6 +297,8 @@ def multi_fire_and_reset(op: Operation, vp: np.ndarray, p: dict[str, np.ndarray]
         v = vp - n * v_th
     else:
         v = vp
+    if op.get_attr("v_min") is not None:
+        v = np.maximum(v, param_array(op, "v_min", np.int64))
     return n, np.array(np.broadcast_to(v, vp.shape), dtype=np.int64)
 
 

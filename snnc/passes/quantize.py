@@ -1159,10 +1159,9 @@ class _Lowering:
         # multi-spike (graded) neuron: spike.lif{spike_fn = "multi"} whose iW count (scale 1) feeds the next
         # synapses as an integer input (spike.accumulate_dense: weight x count)
         multi = op.get_attr("spike_fn") is not None and op.attr("spike_fn") == "multi"  # type: ignore[attr-defined]
-        if op.get_attr("v_min") is not None:
-            raise op.emit_error("has a membrane lower bound v_min (Sinabs' min_v_mem), which the integer neurons do not "
-                                "have: build the Sinabs layers with min_v_mem=None (sinabs.from_model(..., "
-                                "min_v_mem=None)) to compile")
+        if op.get_attr("v_min") is not None and not multi:
+            raise op.emit_error("has a membrane lower bound v_min but single spikes; the integer neuron bounds the membrane "
+                                "of multi-spike neurons only (spike_fn = \"multi\", max_spikes = 1 fires single spikes)")
         f = lambda n: param_array(op, n, np.float64)  # noqa: E731
         for init in ("v_init", "i_init"):
             if any(d.name == init for d in type(op).attr_defs()) and np.any(f(init) != 0):
@@ -1190,6 +1189,8 @@ class _Lowering:
             mags += [HEADROOM * f("v_th"), HEADROOM * f("v_reset")]
         if multi:  # the membrane before the reset reaches (count + 1) * v_th
             mags.append(HEADROOM * f("v_th") * (self.vrange.get(op.results[0], 0.0) + 1.0))
+        if op.get_attr("v_min") is not None:
+            mags.append(HEADROOM * f("v_min"))
         if "v" in rng:
             mags.append(np.asarray(1.25 * rng["v"]))
         if mags:
@@ -1258,6 +1259,11 @@ class _Lowering:
                 attrs["spike_fn"] = StringAttr("multi")
                 if cap is not None:
                     attrs["max_spikes"] = IntegerAttr(int(cap), i64)
+                if op.get_attr("v_min") is not None:  # Sinabs' min_v_mem: max(V, round(S_v v_min))
+                    vm = np.rint(_snap(Sv * f("v_min")))
+                    if vm.size and (vm.min() < lo or vm.max() > hi):
+                        raise op.emit_error(f"v_min does not fit membrane-bits={N}; raise membrane-bits")
+                    attrs["v_min"] = _int_param(vm, shape)
                 new = self.insert(op, "spike.lif", [stage_in], [_int_type(shape, W)], attrs)
                 self.scale[new.results[0]] = np.asarray(1.0)  # counts: integers of scale 1
             else:

@@ -222,17 +222,17 @@ class _BT(nn.Module):
         return self.m(x.flatten(0, 1)).unflatten(0, (self.b, self.t))
 
 
-def test_sinabs_from_model_min_v_mem():
+def test_sinabs_from_model_min_v_mem(tmp_path):
     """sinabs.from_model (IAFSqueeze, MultiSpike, min_v_mem = -1): v_min in the IR, identical counts;
-    quantize and NIR export stop with located diagnostics."""
+    NIR export stops with a located diagnostic; snnc check --target c is bit-exact (spike.lif v_min)."""
     from snnc.frontends.nir.exporter import export_nir
+    from snnc.ir import print_module
     from snnc.ir.diagnostics import DiagnosticError
-    from snnc.passes.quantize import Quantize
 
     torch.manual_seed(0)
-    ann = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(64, 6), nn.ReLU())
+    ann = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, stride=2), nn.ReLU(), nn.Flatten(), nn.Linear(64, 6), nn.ReLU())
     with torch.no_grad():
-        ann[4].weight.mul_(3.0)
+        ann[3].weight.mul_(3.0)
     snn = sinabs.from_model(ann, input_shape=(2, 8, 8), batch_size=B).spiking_model.eval()
     m = _BT(snn, B, T).eval()
     module = import_torch(m, torch.zeros(B, T, 2, 8, 8), time_layout="BT")
@@ -248,5 +248,11 @@ def test_sinabs_from_model_min_v_mem():
     assert all(0.05 < r < 0.95 for r, _ in rates) and rates[0][1] >= 2, rates
     with pytest.raises(DiagnosticError, match="spike_fn = 'multi'"):
         export_nir(module)
-    with pytest.raises(DiagnosticError, match=r"'snn.if' op has a membrane lower bound v_min \(Sinabs' min_v_mem\)"):
-        Quantize(calibration={"x": x.numpy()}).run(module)
+    path = tmp_path / "from_model.mlir"
+    path.write_text(print_module(module))
+    np.save(tmp_path / "cal.npy", x[:, 0].numpy())
+    r = CliRunner().invoke(app, ["check", str(path), "--target", "c", "--calibration", str(tmp_path / "cal.npy")])
+    assert r.exit_code == 0, r.output
+    assert "integer levels agree bit for bit" in r.output
+    assert 'v_min = -' in CliRunner().invoke(
+        app, ["opt", str(path), "--pass-pipeline", f"quantize{{calibration-file={tmp_path / 'cal.npy'}}}"]).output

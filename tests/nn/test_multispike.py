@@ -217,7 +217,7 @@ INT_IR = """
 "builtin.module"() ({{
   "snn.graph"() ({{
     %0 = "snn.input"() {{index = 0 : i64, name = "x"}} : () -> tensor<3xi16>
-    %1 = "spike.lif"(%0) {{leak_mode = "none", membrane_bits = 8 : i64, reset = "{reset}", spike_fn = "multi", v_reset = -2 : i64, v_th = 5 : i64{cap}}} : (tensor<3xi16>) -> tensor<3xi8>
+    %1 = "spike.lif"(%0) {{leak_mode = "none", membrane_bits = 8 : i64, reset = "{reset}", spike_fn = "multi", v_reset = -2 : i64, v_th = 5 : i64{cap}{vmin}}} : (tensor<3xi16>) -> tensor<3xi8>
     "snn.output"(%1) {{index = 0 : i64, name = "y"}} : (tensor<3xi8>) -> ()
   }}) {{sym_name = "main"}} : () -> ()
 }}) : () -> ()
@@ -226,13 +226,16 @@ INT_IR = """
 
 @pytest.mark.parametrize("reset", ["soft", "hard", "none"])
 @pytest.mark.parametrize("cap", [None, 2])
-def test_integer_multispike_kernel(reset, cap):
-    """spike.lif{spike_fn = "multi"}: n = min(v' // v_th, cap) where v' >= v_th; v' saturates to 8 bits."""
+@pytest.mark.parametrize("vmin", [None, -4])
+def test_integer_multispike_kernel(reset, cap, vmin):
+    """spike.lif{spike_fn = "multi"}: n = min(v' // v_th, cap) where v' >= v_th; v' saturates to 8 bits;
+    then v = max(v, v_min)."""
     from snnc.interp import run
 
-    module = parse_module(INT_IR.format(reset=reset, cap="" if cap is None else f", max_spikes = {cap} : i64"))
+    module = parse_module(INT_IR.format(reset=reset, cap="" if cap is None else f", max_spikes = {cap} : i64",
+                                        vmin="" if vmin is None else f", v_min = {vmin} : i64"))
     verify(module)
-    x = np.array([[4, 12, -3], [7, 200, 0], [1, 0, 5]], dtype=np.int64)  # [T, 3]
+    x = np.array([[4, 12, -3], [7, 200, 0], [1, 0, 5], [-9, -1, -7], [2, 3, 6]], dtype=np.int64)  # [T, 3]
     out = run(module, {"x": x}).outputs["y"]
     v = np.zeros(3, dtype=np.int64)
     ref = []
@@ -242,6 +245,8 @@ def test_integer_multispike_kernel(reset, cap):
         if cap is not None:
             n = np.minimum(n, cap)
         v = {"soft": vp - n * 5, "hard": np.where(n > 0, -2, vp), "none": vp}[reset]
+        if vmin is not None:
+            v = np.maximum(v, vmin)
         ref.append(n)
     np.testing.assert_array_equal(out, np.array(ref))
     assert np.max(ref) >= 2

@@ -521,6 +521,9 @@ class _Emitter:
                 b.append(f"          if (nsp != 0) vp = {vr};")
             elif reset == "soft":
                 b.append(f"          vp -= nsp * (int64_t)({th});")
+            if op.get_attr("v_min") is not None:
+                vm, _ = self.param(op, "v_min", n, shape)
+                b.append(f"          if (vp < ({vm})) vp = {vm};")
             b.append(f"          {out}[i] = ({_ctype(op.results[0].type)[0]})nsp; }}")
         elif spiking:
             out = self.buffer(op.results[0], "spk")
