@@ -151,6 +151,14 @@ def _run(d: Path, cfg: dict, inputs: list, progress):
     # sort by axon then reproduces that path's event sequence.
     incoming: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(C)]
     e = _external(inputs)
+    n_ax = np.array([w.shape[0] for w in W] + [0], dtype=np.int64)
+    n_nr = np.array([w.shape[1] for w in W] + [0], dtype=np.int64)
+    if len(e) and (e[:, 1].min() < 0 or e[:, 1].max() >= C or e[:, 2].min() < 0
+                   or (e[:, 2] >= n_ax[e[:, 1]]).any()):
+        raise _Declined  # an event to a core or axon that does not exist: the per-step path reports it
+    if len(routes) and (routes[:, [1, 3]].min() < 0 or (routes[:, 1] >= n_nr[routes[:, 0]]).any()
+                        or (routes[:, 3] >= n_ax[routes[:, 2]]).any()):
+        raise _Declined  # a route from a neuron or to an axon that does not exist: likewise
     if len(e):
         for c in np.unique(e[:, 1]).tolist():
             sel = e[e[:, 1] == c]

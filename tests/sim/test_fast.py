@@ -241,3 +241,14 @@ def test_wide_weights_and_accumulators(tmp_path, acc_bits):
     fast = simulate_fast(tmp_path, json.loads((tmp_path / "config.json").read_text()), inputs)
     same(fast, slow)
     assert slow.spikes[0].any()
+
+
+def test_edge_cases(tmp_path):
+    rng = np.random.default_rng(5)
+    random_ff_config(tmp_path, rng)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    same(simulate_fast(tmp_path, cfg, []), simulate(tmp_path, [], fast=False))  # no steps
+    assert simulate_fast(tmp_path, cfg, [[(0, 99)]]) is None  # no such axon: left to the per-step path
+    assert simulate_fast(tmp_path, cfg, [[(7, 0)]]) is None  # no such core
+    inputs = (step for step in [[(0, 1)], [(1, 2, 3)], []])  # a generator is read once
+    same(simulate(tmp_path, inputs), simulate(tmp_path, [[(0, 1)], [(1, 2, 3)], []], fast=False))
