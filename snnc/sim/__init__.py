@@ -12,7 +12,8 @@ Configuration directory (format ``snnc-neuro-core`` version 3; versions 1 and 2 
   12 its bias, 13 its leak_kind, 14 its leak_shift, 15 its decay, 16 its frac_bits  (v3; missing rows read as 0);
   17 output mode (0: spikes; 1 multi-spike: the neuron sends the count ``n = min(v' // v_th, cap)`` where
   ``v' >= v_th`` as a graded event of payload n, soft reset subtracts ``n v_th``; 2 graded: the neuron sends
-  ``v'`` itself, a relay or membrane readout), 18 cap (v3, rows 17-18 only in cores that have such neurons);
+  ``v'`` itself, a relay or membrane readout), 18 cap, 19 v_min on, 20 v_min (after the reset
+  ``v = max(v, v_min)``) (v3, rows 17-20 only in cores that use them);
 - ``routes.npy`` int64 [R, 4]: (source core, source neuron, destination core, destination axon).
 
 Version 2 adds (all optional):
@@ -71,8 +72,8 @@ FORMAT = "snnc-neuro-core"
 VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
 PARAM_ROWS = 17
-#: rows 17 (multi-spike neuron) and 18 (its count cap): present only in cores with multi-spike neurons
-PARAM_ROWS_MULTI = 19
+#: rows 17 (output mode), 18 (multi-spike count cap), 19-20 (v_min on, v_min): only in cores that use them
+PARAM_ROWS_MULTI = 21
 #: the cycle model (config.json ``cycles`` overrides): per step, every core works in parallel for
 #: ``synaptic_op`` x its synaptic operations + ``neuron_update`` x its neurons; the step then waits for the
 #: farthest packet of the step (``hop`` per mesh hop) and a barrier (``barrier`` cycles)
@@ -259,7 +260,8 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             if irq:  # the sum of the groups requantized once (a relay of a requantized multi-branch sum)
                 acc = _requant(acc, int(irq["shift"]), irq["rounding"], int(irq["bits"]))
             p = P[c]
-            v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb, mul, cap = p
+            (v_th, v_reset, bias, k, rm, cm, lk, dec, fb, tern, li, lib, libias, lilk, lik, lidec, lifb, mul, cap,
+             vmin_on, vmin) = p
             if (li == 1).any():
                 lb = np.maximum(lib, 2)
                 ci = _sat(cur[c] - _leak(cur[c], lilk, lik, lidec, lifb) + acc + libias,
@@ -275,6 +277,8 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             if (mul == 2).any():  # graded: the neuron sends v' itself (0 sends nothing)
                 s = np.where(mul == 2, vp, s)
             v[c] = np.select([rm == 1, rm == 2], [np.where(s != 0, v_reset, vp), _sat(vp - s * v_th, N)], vp)
+            if (vmin_on == 1).any():  # Sinabs' min_v_mem: a lower bound of the membrane after the reset
+                v[c] = np.where(vmin_on == 1, np.maximum(v[c], vmin), v[c])
             out[c].append(s.astype(np.int32 if multi_core[c] else np.int8))
             r = by_src[c]
             if len(r):

@@ -776,6 +776,8 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         if _is_multi(op):  # graded spike counts (rows 17, 18)
             p = np.concatenate([p, np.zeros((PARAM_ROWS_MULTI - PARAM_ROWS, n), dtype=np.int64)])
             p[17], p[18] = 1, _spike_bound(op)
+            if op.get_attr("v_min") is not None:
+                p[19], p[20] = 1, _param(op, "v_min", n)
         if cur is not None:
             Ni = int(cur.attr("membrane_bits"))
             if Ni > core["membrane_bits"]:

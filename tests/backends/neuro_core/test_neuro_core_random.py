@@ -218,18 +218,21 @@ MULTI = """
     %n = "spike.lif"(%a) {leak_mode = "shift", leak_shift = 2 : i64, membrane_bits = 12 : i64, v_th = dense<[7, 11, 3, 5]> : tensor<4xi64>,
                           reset = "soft", spike_fn = "multi", max_spikes = 5 : i64} : (tensor<4xi16>) -> tensor<4xi8>
     %m = "spike.lif"(%a) {membrane_bits = 12 : i64, v_th = 9 : i64, reset = "hard", v_reset = 1 : i64, spike_fn = "multi"} : (tensor<4xi16>) -> tensor<4xi4>
+    %w = "spike.lif"(%a) {membrane_bits = 12 : i64, v_th = 9 : i64, reset = "soft", spike_fn = "multi", v_min = dense<[-5, 0, -40, 3]> : tensor<4xi64>} : (tensor<4xi16>) -> tensor<4xi4>
     %b = "spike.accumulate_dense"(%n) {weight = dense<[[5, -7, 9, 1], [-20, 3, 4, 40]]> : tensor<2x4xi8>} : (tensor<4xi8>) -> tensor<2xi10>
     %s = "spike.lif"(%b) {leak_mode = "none", membrane_bits = 10 : i64, v_th = 30 : i64, reset = "soft", cmp = "gt"} : (tensor<2xi10>) -> tensor<2xi1>
     "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<2xi1>) -> ()
     "snn.output"(%n) {index = 1 : i64, name = "n"} : (tensor<4xi8>) -> ()
     "snn.output"(%m) {index = 2 : i64, name = "m"} : (tensor<4xi4>) -> ()
+    "snn.output"(%w) {index = 3 : i64, name = "w"} : (tensor<4xi4>) -> ()
   }) {sym_name = "main"} : () -> ()
 }) : () -> ()
 """
 
 
 def test_multi_spike_graded_counts_bit_exact(tmp_path):
-    """Multi-spike neurons send their count as a graded payload (capped by max_spikes and the result width)."""
+    """Multi-spike neurons send their count as a graded payload (capped by max_spikes and the result width);
+    v_min bounds the membrane from below after the reset."""
     from snnc.backends.neuro_core.check import compare_sim
 
     m = parse_module(MULTI)
