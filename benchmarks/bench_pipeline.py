@@ -19,7 +19,8 @@ times each stage on the same model:
 * ``snnc report`` (:func:`snnc.analysis.report.analyze`: one interpreted step on random
   input; ``--skip-report`` skips it).
 
-Memory: a sampler thread reads the process RSS every 5 ms; per stage it prints the peak RSS
+Time: wall clock and process CPU time (all threads; steadier than wall time on a loaded
+machine).  Memory: a sampler thread reads the process RSS every 5 ms; per stage it prints the peak RSS
 and the peak growth over the RSS at the stage's start (torch's and numpy's allocations both
 count, which tracemalloc would not see).  It prints the pipeline's time over torch.export's
 and, with two sizes, each stage's growth factor beside the parameter ratio.
@@ -112,14 +113,16 @@ class Stage:
         self.thread = threading.Thread(target=sample, daemon=True)
         self.thread.start()
         self.t0 = time.perf_counter()
+        self.c0 = time.process_time()
         return self
 
     def __exit__(self, *exc) -> None:
         dt = time.perf_counter() - self.t0
+        cpu = time.process_time() - self.c0
         self.stop.set()
         self.thread.join()
         self.peak = max(self.peak, _rss_mb())
-        self.rows.append((self.name, dt, self.peak, self.peak - self.start_rss))
+        self.rows.append((self.name, dt, cpu, self.peak, self.peak - self.start_rss))
 
 
 _WARM: list[bool] = []
@@ -192,21 +195,26 @@ def bench(size: str, *, steps: int, skip_torch_mlir: bool, skip_report: bool) ->
     n_fused = sum(op.op_name == "snn.fused" for op in m.walk())
     n_top = len(m.body.ops[0].body.ops)
 
-    base = rows[0][1]
-    print(f"{'stage':34s} {'time (s)':>9s} {'x export':>9s} {'peak RSS (MB)':>14s} {'+RSS (MB)':>10s}")
-    for name, dt, peak, grow in rows:
-        print(f"{name:34s} {dt:9.2f} {dt / base:9.2f} {peak:14.0f} {grow:10.0f}")
-    t = {name: dt for name, dt, _, _ in rows}
-    pipeline = t["snnc import"] + sum(t[p] for p in passes)
-    print(f"snnc import phases (s): {phases}")
-    print(f"pipeline (import + {', '.join(passes)}): {pipeline:.2f} s = {pipeline / base:.2f}x torch.export")
+    base, cbase = rows[0][1], rows[0][2]
+    print(f"{'stage':34s} {'wall (s)':>9s} {'x export':>9s} {'cpu (s)':>9s} {'x export':>9s} {'peak RSS (MB)':>14s} "
+          f"{'+RSS (MB)':>10s}")
+    for name, dt, cpu, peak, grow in rows:
+        print(f"{name:34s} {dt:9.2f} {dt / base:9.2f} {cpu:9.2f} {cpu / cbase:9.2f} {peak:14.0f} {grow:10.0f}")
+    t = {name: dt for name, dt, _, _, _ in rows}
+    c = {name: cpu for name, _, cpu, _, _ in rows}
+    print(f"snnc import phases (wall s): {phases}")
+    for label, d, b in (("wall", t, base), ("cpu", c, cbase)):
+        pipeline = d["snnc import"] + sum(d[p] for p in passes)
+        d["pipeline"] = pipeline
+        print(f"pipeline (import + {', '.join(passes)}), {label}: {pipeline:.2f} s = {pipeline / b:.2f}x torch.export"
+              + (f"; with the report {pipeline + d['report (1 step)']:.2f} s = "
+                 f"{(pipeline + d['report (1 step)']) / b:.2f}x" if not skip_report else ""))
     if not skip_report:
-        print(f"  with the report: {pipeline + t['report (1 step)']:.2f} s = "
-              f"{(pipeline + t['report (1 step)']) / base:.2f}x torch.export; report: {rep.totals['layers']} layers")
+        print(f"report: {rep.totals['layers']} synapse layers")
     print(f"after the passes: {n_fused} snn.fused units, {n_top} ops in the graph body")
-    t["pipeline"] = pipeline
-    t["params"] = n
-    return t
+    out = {f"wall {k}": v for k, v in t.items()} | {f"cpu {k}": v for k, v in c.items()}
+    out["params"] = n
+    return out
 
 
 def main() -> None:
@@ -224,7 +232,7 @@ def main() -> None:
         print(f"\n== scaling {sizes[0]} -> {sizes[1]}: parameters x{b['params'] / a['params']:.2f}")
         for k in a:
             if k != "params" and k in b and a[k] > 0:
-                print(f"{k:34s} x{b[k] / a[k]:.2f}")
+                print(f"{k:40s} x{b[k] / a[k]:.2f}")
 
 
 if __name__ == "__main__":
