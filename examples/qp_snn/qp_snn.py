@@ -23,7 +23,6 @@ mapped to integers without a second rounding; (4) ``snnc compile/check --target 
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -132,32 +131,6 @@ def accuracy(module, X, y) -> float:
     return float(np.mean(counts.argmax(axis=1) == y))
 
 
-def neuro_core(snnc: list[str], src: Path, out: Path, pipeline: str, cal: Path, xs: np.ndarray, y: np.ndarray) -> dict:
-    """``snnc compile/check --target neuro-core`` of ``src``, then the configuration run by the chip simulator
-    on the inputs ``xs`` [T, B, *shape]: accuracy, cores used, synapses and the chip model's energy per sample."""
-    from snnc.sim import run_config
-
-    nc = out / "neuro-core"
-    args = ["-p", pipeline, "--calibration", str(cal)]
-    comp = subprocess.run(snnc + ["compile", str(src), "--target", "neuro-core", "-o", str(nc), *args],
-                          capture_output=True, text=True)
-    chk = subprocess.run(snnc + ["check", str(src), "--target", "neuro-core", *args], capture_output=True, text=True)
-    res = {"nc_compile_rc": comp.returncode, "nc_compile": (comp.stdout + comp.stderr)[-2000:],
-           "nc_check_rc": chk.returncode, "nc_check": (chk.stdout + chk.stderr)[-2000:]}
-    if comp.returncode == 0:
-        rep = json.loads((nc / "report.json").read_text())
-        correct, energy, synops = 0, 0.0, 0
-        for b in range(xs.shape[1]):
-            outs, r = run_config(nc, {"x": xs[:, b]})
-            correct += int(outs["s"].astype(np.int64).sum(axis=0).argmax() == y[b])
-            energy += float(r.energy_pj or 0.0)
-            synops += r.synaptic_ops
-        n = max(xs.shape[1], 1)
-        res.update(nc_cores=rep["cores_used"], nc_synapses=rep["synapses"], nc_accuracy=correct / n,
-                   nc_energy_pj=energy / n, nc_synaptic_ops=synops / n)
-    return res
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=15)
@@ -166,6 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--test", type=int, default=0, help="evaluate on the first N test images only (0: all)")
     ap.add_argument("--out", type=Path, default=None, help="directory for the compiled C (default: a temporary one)")
     args = ap.parse_args(argv)
+    from examples.neuro_core_eval import neuro_core
     from snnc.ir.printer import print_module
     from snnc.passes import PassManager, Prune, Quantize
     from snnc.passes.prune import model_stats
@@ -203,7 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
         chk = subprocess.run(snnc + ["check", str(out / "qp_snn_pruned.mlir"), "--target", "c", "-p", pipeline,
                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
         flash = sum(p.stat().st_size for p in (out / "c").glob("model.c")) if comp.returncode == 0 else None
-        nc = neuro_core(snnc, out / "qp_snn_pruned.mlir", out, pipeline, out / "calibration.npy",
+        nc = neuro_core(out / "qp_snn_pruned.mlir", out, pipeline, out / "calibration.npy",
                         np.repeat(Xte[None], T, axis=0), yte)
     from snnc.backends.c import emit
 

@@ -21,7 +21,6 @@ on the test sequences (accuracy, cores, the chip model's energy per sample).
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -128,32 +127,6 @@ def accuracy(module, S, y) -> float:
     return float(np.mean(counts.argmax(axis=1) == y))
 
 
-def neuro_core(snnc: list[str], src: Path, out: Path, pipeline: str, cal: Path, xs: np.ndarray, y: np.ndarray) -> dict:
-    """``snnc compile/check --target neuro-core`` of ``src``, then the configuration run by the chip simulator
-    on the inputs ``xs`` [T, B, *shape]: accuracy, cores used, synapses and the chip model's energy per sample."""
-    from snnc.sim import run_config
-
-    nc = out / "neuro-core"
-    args = ["-p", pipeline, "--calibration", str(cal)]
-    comp = subprocess.run(snnc + ["compile", str(src), "--target", "neuro-core", "-o", str(nc), *args],
-                          capture_output=True, text=True)
-    chk = subprocess.run(snnc + ["check", str(src), "--target", "neuro-core", *args], capture_output=True, text=True)
-    res = {"nc_compile_rc": comp.returncode, "nc_compile": (comp.stdout + comp.stderr)[-2000:],
-           "nc_check_rc": chk.returncode, "nc_check": (chk.stdout + chk.stderr)[-2000:]}
-    if comp.returncode == 0:
-        rep = json.loads((nc / "report.json").read_text())
-        correct, energy, synops = 0, 0.0, 0
-        for b in range(xs.shape[1]):
-            outs, r = run_config(nc, {"x": xs[:, b]})
-            correct += int(outs["s"].astype(np.int64).sum(axis=0).argmax() == y[b])
-            energy += float(r.energy_pj or 0.0)
-            synops += r.synaptic_ops
-        n = max(xs.shape[1], 1)
-        res.update(nc_cores=rep["cores_used"], nc_synapses=rep["synapses"], nc_accuracy=correct / n,
-                   nc_energy_pj=energy / n, nc_synaptic_ops=synops / n)
-    return res
-
-
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=20)
@@ -161,6 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--test", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    from examples.neuro_core_eval import neuro_core
     from snnc.backends.c import emit
     from snnc.ir.printer import print_module
     from snnc.passes import PassManager, Quantize
@@ -193,7 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
                                       "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
         chk = subprocess.run(snnc + ["check", str(out / "qt_snn.mlir"), "--target", "c", "-p", pipeline,
                                      "--calibration", str(out / "calibration.npy")], capture_output=True, text=True)
-        nc = neuro_core(snnc, out / "qt_snn.mlir", out, pipeline, out / "calibration.npy", Ste, yte)
+        nc = neuro_core(out / "qt_snn.mlir", out, pipeline, out / "calibration.npy", Ste, yte)
     rows["+ integer, 8-bit membrane, ternary spikes, C"] = (accuracy(integer, Ste, yte), art.flash_bytes, st.energy_pj)
     if "nc_cores" in nc:  # footprint: synapse table entries x 4 bits; energy: the neuro-core chip model
         rows[f"+ integer, neuro-core simulator ({nc['nc_cores']} cores)"] = (

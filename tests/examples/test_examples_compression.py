@@ -12,6 +12,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _neuro_core(out: Path, name: str, pipeline: str) -> None:
+    """snnc compile/check --target neuro-core of an example's float IR: green, simulator bit-exact."""
+    res = _load("examples/neuro_core_eval.py").neuro_core(out / f"{name}.mlir", out, pipeline, out / "calibration.npy")
+    assert res["nc_compile_rc"] == 0, res["nc_compile"]
+    assert res["nc_check_rc"] == 0 and "neuro-core simulator  s       bit-exact" in res["nc_check"], res["nc_check"]
+    assert res["nc_cores"] >= 1 and (out / "neuro-core" / "config.json").exists()
+
+
 def _load(rel: str):
     spec = importlib.util.spec_from_file_location(Path(rel).stem, ROOT / rel)
     mod = importlib.util.module_from_spec(spec)
@@ -57,6 +65,7 @@ def test_q_snn_example_tiny(tmp_path):
     rows = list(res["rows"].values())
     assert rows[-1][1] < rows[0][1]
     assert (tmp_path / "c" / "model.c").exists()
+    _neuro_core(tmp_path, "q_snn", "canonicalize,quantize{weight-bits=8,per-channel=true,membrane-bits=8}")
 
 
 @pytest.mark.slow  # as above: ~60 s
@@ -104,3 +113,5 @@ def test_bestformer_example_tiny(tmp_path):
     assert rows[2][0] == rows[1][0]  # attention-mask-add does not change a prediction
     assert rows[3][1] < rows[1][1]  # integers shrink the footprint
     assert (tmp_path / "c" / "model.c").exists()
+    _neuro_core(tmp_path, "bestformer",  # binary attention (spike.matmul of spikes) on the chip
+                "canonicalize,attention-mask-add,quantize{weight-bits=8,per-channel=true,membrane-bits=16}")
