@@ -3,7 +3,8 @@
 Configuration directory (format ``snnc-neuro-core`` version 3; versions 1 and 2 are still read):
 - ``config.json``: ``{"format": "snnc-neuro-core", "version": 3, "weight_bits", "membrane_bits",
   "accumulator_bits", "mesh": [rows, cols], "cores": [{"id", "position": [row, col]}...], "order": [core ids]}``
-- ``core<i>_weights.npy`` int64 [axons, neurons]; ``core<i>_params.npy`` int64 [rows, neurons], rows:
+- ``core<i>_weights.npy`` signed integers [axons, neurons] (int8 / int16 / int32 / int64, the narrowest that holds
+  them; read as int64); ``core<i>_params.npy`` int64 [rows, neurons], rows:
   0 v_th, 1 v_reset, 2 bias, 3 leak_shift, 4 reset_mode (0 none, 1 hard, 2 soft), 5 cmp (0 ge, 1 gt)  (v1);
   6 leak_kind (0: shift/none by leak_shift, 1: ``mul``, Loihi's multiplicative decay
   ``leak = v - ((v * decay + 2^(f-1)) >>> f)``), 7 decay, 8 frac_bits  (v2);
@@ -96,6 +97,16 @@ class SimResult:
     cycles: int = 0
 
 
+def _compact(w: np.ndarray) -> np.ndarray:
+    """The weights in the narrowest of int8 / int16 / int32 / int64 holding every value symmetrically
+    (|w| <= 2^(b-1) - 1; the simulator reads any signed integer dtype)."""
+    m = int(np.abs(w).max(initial=0))
+    for dt in (np.int8, np.int16, np.int32):
+        if m <= np.iinfo(dt).max:
+            return w.astype(dt)
+    return w
+
+
 def write_config(out_dir, cores, routes, order, *, weight_bits, membrane_bits, accumulator_bits, mesh=(1, None),
                  positions=None, core_widths=None, extra=None, core_extra=None):
     """Write a configuration directory. ``cores``: list of (weights [A, N], params [6 or 9, N]); ``routes`` [R, 4].
@@ -107,7 +118,7 @@ def write_config(out_dir, cores, routes, order, *, weight_bits, membrane_bits, a
     out.mkdir(parents=True, exist_ok=True)
     cols = mesh[1] or len(cores)
     for i, (w, p) in enumerate(cores):
-        np.save(out / f"core{i}_weights.npy", np.asarray(w, dtype=np.int64))
+        np.save(out / f"core{i}_weights.npy", _compact(np.asarray(w, dtype=np.int64)))
         np.save(out / f"core{i}_params.npy", np.asarray(p, dtype=np.int64))
     np.save(out / "routes.npy", np.asarray(routes, dtype=np.int64).reshape(-1, 4))
     cfg = {"format": FORMAT, "version": VERSION, "weight_bits": weight_bits, "membrane_bits": membrane_bits,
