@@ -273,3 +273,22 @@ def test_pt2_models(tmp_path):
 
     table, good = check_model(load_module(mlir), tmp_path / "wd", steps=4, target=str(wide))
     assert good and "bit-exact" in table, table
+
+
+def test_check_reports_the_first_mismatch(monkeypatch):
+    """A simulator that disagrees (one spike flipped) makes check exit 1 naming output, step, neuron and values."""
+    import snnc.sim as sim
+
+    real = sim.simulate
+
+    def flipped(*args, **kwargs):
+        res = real(*args, **kwargs)
+        res.spikes[-1][3, 0] ^= 1  # the output layer's core: step 3, neuron 0
+        return res
+
+    monkeypatch.setattr(sim, "simulate", flipped)
+    r = snnc("check", _golden("braille_noDelay_bias_zero"), "--target", "neuro-core", "--inputs", "6")
+    assert r.exit_code == 1, r.stdout + r.stderr
+    assert "1 values differ" in r.stdout
+    assert re.search(r"MISMATCH: 1 differing values; first: output 'output' step 3 neuron 0: integer interpreter "
+                     r"[01], simulator [01]", r.stdout)
