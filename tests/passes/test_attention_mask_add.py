@@ -76,9 +76,9 @@ class BESTformerAttention(torch.nn.Module):
     """BESTformer's binary attention map (CIFAR form, SEEDS.md): per head ``A = LIF_soft,v_th=1(Q K^T)``
     (a binary N x N map), ``O = LIF_{0.5}((A V) * 0.125 * lambda)``."""
 
-    def __init__(self, num_heads: int = 2, lam: float = 0.5) -> None:
+    def __init__(self, num_heads: int = 2, lam: float = 0.5, imagenet: bool = False) -> None:
         super().__init__()
-        self.num_heads, self.lam = num_heads, lam
+        self.num_heads, self.lam, self.imagenet = num_heads, lam, imagenet
         self.map_lif = snnc_nn.LIF(alpha=0.5, v_th=1.0, reset="soft", step_mode="m")
         self.out_lif = snnc_nn.LIF(alpha=0.5, v_th=0.5, step_mode="m")
 
@@ -86,6 +86,9 @@ class BESTformerAttention(torch.nn.Module):
         from snnc.nn.attention import _merge_heads, _split_heads
 
         qh, kh, vh = (_split_heads(a, self.num_heads) for a in (q, k, v))
+        if self.imagenet:  # ImageNet form: A = LIF_soft(K^T V) (a d x d map), O = LIF(Q A * 0.125 lambda)
+            a = self.map_lif(kh.transpose(-2, -1) @ vh)
+            return _merge_heads(self.out_lif((qh @ a) * (0.125 * self.lam)))
         a = self.map_lif(qh @ kh.transpose(-2, -1))  # [T, B, H, N, N] spikes
         return _merge_heads(self.out_lif((a @ vh) * (0.125 * self.lam)))
 
@@ -102,10 +105,11 @@ def _import(core: torch.nn.Module, seed: int):
     return module, {"x": x[:, 0].numpy()}, ref
 
 
-@pytest.mark.parametrize("kind", ["sdsa_v1", "meta", "bestformer"])
+@pytest.mark.parametrize("kind", ["sdsa_v1", "meta", "bestformer", "bestformer_imagenet"])
 def test_snnc_nn_attention_cores(kind):
     core = {"sdsa_v1": lambda: snnc_nn.SDSAv1(num_heads=2), "meta": lambda: snnc_nn.MetaSDSA(num_heads=2),
-            "bestformer": BESTformerAttention}[kind]()
+            "bestformer": BESTformerAttention,
+            "bestformer_imagenet": lambda: BESTformerAttention(lam=2.0, imagenet=True)}[kind]()
     module, cal, ref = _import(core, seed=9)
     assert np.array_equal(run(module, cal).outputs["output"], ref)  # the import is exact
     assert 0.02 < float(np.mean(ref)) < 0.98  # spikes are exercised
