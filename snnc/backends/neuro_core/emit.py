@@ -72,7 +72,7 @@ class _Source:
     key: int  # id of the defining op
     kind: str  # "layer" | "spikes" | "quantized" | "integer"
     size: int
-    bound: int  # max |x|
+    bound: int | np.ndarray  # max |x| (or per element, for graded relays)
     layer: int = -1  # layer index for kind "layer"
     input_index: int = -1
 
@@ -172,7 +172,8 @@ class _Tracer:
         src = self.source_of_value(v)
         n = int(np.prod(v.type.shape))
         if src is not None:
-            return {src.key: np.eye(n, dtype=np.int64)}, np.full(n, src.bound, dtype=np.int64), None
+            return ({src.key: np.eye(n, dtype=np.int64)},
+                    np.broadcast_to(np.asarray(src.bound, dtype=np.int64), (n,)).copy(), None)
         d = v.defining_op()
         if id(d) in self.memo:
             return self.memo[id(d)]
@@ -272,6 +273,21 @@ class _Group:
     chip_acc: int = 0
     chip_out: int = 0
     chip_bias: int = 0
+    lin_vec: np.ndarray | None = None  # worst |linear sum| per neuron
+
+    def stage_vec(self, n: int) -> np.ndarray:
+        """Worst |a| per neuron after requant and bias (as stage_bounds, element by element)."""
+        b = np.minimum(np.broadcast_to(self.lin_bound if self.lin_vec is None else self.lin_vec, (n,)),
+                       1 << (self.acc_ir - 1)).astype(np.int64)
+        babs = np.abs(np.broadcast_to(self.bias, (n,))) if self.bias is not None else 0
+        if self.bias is not None and self.bias_first:
+            b = np.minimum(b + babs, 1 << (self.bias_ir - 1))
+        if self.rounding != "none":
+            b = b << -self.shift if self.shift < 0 else -(-b // (1 << self.shift)) + 1
+            b = np.minimum(b, 1 << (self.out_ir - 1))
+        if self.bias is not None and not self.bias_first:
+            b = np.minimum(b + babs, 1 << (self.out_ir - 1))
+        return b
 
     def stage_bounds(self) -> tuple[int, int]:
         """(worst |a| after the linear sum, worst |a| after requant and bias)."""
@@ -365,7 +381,7 @@ def _term(tr, v, n: int) -> _Group:
     mats, bound, sat_op = tr.trace(v)
     direct = d is not None and name in SYNAPSE_OPS and tr.source_of_value(_through_layout(d.operands[0])) is not None
     w = sp.width(v.type)
-    return _Group(mats, int(bound.max(initial=0)), sat_op, direct, w, d, out_ir=w)
+    return _Group(mats, int(bound.max(initial=0)), sat_op, direct, w, d, out_ir=w, lin_vec=bound)
 
 
 def _splits(v) -> bool:
@@ -681,10 +697,14 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
             else:
                 groups, A = _layer_groups(tr, op.results[0] if op.op_name == "spike.requant" else x, core,
                                           len(layer_in), op)
-            if len(layer_in) in input_requant:
-                tr.layer_bound[len(layer_in)] = rq_bound
-            elif op.op_name != "spike.li":
-                tr.layer_bound[len(layer_in)] = min(sum(gr.stage_bounds()[1] for gr in groups), 1 << (A - 1))
+            if op.op_name != "spike.li":  # the worst |value| each relay neuron sends (per neuron)
+                nn_ = _layer_n(op)
+                vec = np.minimum(sum(gr.stage_vec(nn_) for gr in groups), 1 << (A - 1))
+                if len(layer_in) in input_requant:
+                    irq = input_requant[len(layer_in)]
+                    sh = irq["shift"]
+                    vec = np.minimum(vec << -sh if sh < 0 else -(-vec // (1 << sh)) + 1, rq_bound)
+                tr.layer_bound[len(layer_in)] = vec
             layer_in.append(groups)
             combine.append(A)
             continue
