@@ -124,6 +124,11 @@ class _Tracer:
         self.inputs: list = []  # (snn.input op, kind, quantize op or None)
         self.memo: dict[int, tuple[dict[int, np.ndarray], np.ndarray, bool]] = {}
         self.layer_bound: dict[int, int] = {}  # worst |value| a graded layer sends
+        # snn.delay inside a synapse tree: the delays (in steps) of the paths to the sources met, relative to the
+        # traced value (a linear tree delays uniformly iff one delay is met; see _term)
+        self.leaf_delays: set[int] = set()
+        self.path_delay = 0
+        self.memo_rel: dict[int, set[int]] = {}
 
     def source_of_value(self, v):
         from ...dialects import spike as sp
@@ -165,18 +170,31 @@ class _Tracer:
 
     def trace(self, v):
         """(matrices {source key: [n_v, n_src]}, worst-case |value| per element, the first op that may saturate)."""
-        from ...dialects import spike as sp
-        from ...dialects.common import int_tuple
-        from ...dialects.nn import spatial_padding
 
         src = self.source_of_value(v)
         n = int(np.prod(v.type.shape))
         if src is not None:
+            self.leaf_delays.add(self.path_delay)
             return ({src.key: np.eye(n, dtype=np.int64)},
                     np.broadcast_to(np.asarray(src.bound, dtype=np.int64), (n,)).copy(), None)
         d = v.defining_op()
         if id(d) in self.memo:
+            self.leaf_delays |= {self.path_delay + r for r in self.memo_rel[id(d)]}
             return self.memo[id(d)]
+        outer_leaves, outer_pd = self.leaf_delays, self.path_delay
+        self.leaf_delays, self.path_delay = set(), 0
+        res = self._trace_op(v, d, n)
+        rel = self.leaf_delays
+        self.leaf_delays, self.path_delay = outer_leaves | {outer_pd + r for r in rel}, outer_pd
+        self.memo_rel[id(d)] = rel
+        self.memo[id(d)] = res
+        return res
+
+    def _trace_op(self, v, d, n):
+        from ...dialects import spike as sp
+        from ...dialects.common import int_tuple
+        from ...dialects.nn import spatial_padding
+
         name = d.op_name
         if name in ("spike.accumulate", "spike.accumulate_dense", "spike.accumulate_conv2d", "spike.sum_pool2d"):
             inner, ib, idirect = self.trace(d.operands[0])  # idirect: the first op that may saturate
@@ -199,6 +217,10 @@ class _Tracer:
             res = (mats, np.abs(W) @ ib, idirect)
         elif name in LAYOUT_OPS:
             res = self.trace(d.operands[0])
+        elif name == "snn.delay":  # delays commute with the linear ops (zero initial state); see _term
+            self.path_delay += int(d.attr("steps"))
+            res = self.trace(d.operands[0])
+            self.path_delay -= int(d.attr("steps"))
         elif name == "spike.matmul":
             if id(d) not in self.layer_of:
                 raise error("neuro-core: this spike.matmul is only mapped inside Q (K^T V) (its value is not kept)",
@@ -244,7 +266,6 @@ class _Tracer:
             lo, hi = sp.signed_range(sp.width(v.type))
             if res[1].size and int(res[1].max()) > hi:
                 res = (res[0], res[1], d)
-        self.memo[id(d)] = res
         return res
 
 
@@ -322,10 +343,10 @@ def _chip_width(ir_bits: int, worst: int, core: dict, what: str, op) -> int:
                 f"accumulator (needs {need} bits, excess {need - cb})", _loc(op))
 
 
-def _through_layout(v):
-    """``v`` with flatten / reshape ops (which keep the element order) stripped."""
+def _through_layout(v, delays: bool = False):
+    """``v`` with flatten / reshape ops (which keep the element order), and with ``delays`` snn.delay, stripped."""
     d = v.defining_op()
-    while d is not None and d.op_name in LAYOUT_OPS:
+    while d is not None and (d.op_name in LAYOUT_OPS or (delays and d.op_name == "snn.delay")):
         v = d.operands[0]
         d = v.defining_op()
     return v
@@ -378,10 +399,16 @@ def _term(tr, v, n: int) -> _Group:
             gr.bias = np.broadcast_to(c, v.type.shape).reshape(n).astype(np.int64)
             gr.out_ir = sp.width(v.type)
             return gr
+    tr.leaf_delays = set()
     mats, bound, sat_op = tr.trace(v)
-    direct = d is not None and name in SYNAPSE_OPS and tr.source_of_value(_through_layout(d.operands[0])) is not None
+    if len(tr.leaf_delays) > 1:
+        raise error(f"neuro-core: a synaptic sum mixes paths delayed by {sorted(tr.leaf_delays)} steps; the chip delays "
+                    "a whole branch (split it with spike.add)", _loc(d))
+    direct = (d is not None and name in SYNAPSE_OPS
+              and tr.source_of_value(_through_layout(d.operands[0], delays=True)) is not None)
     w = sp.width(v.type)
-    return _Group(mats, int(bound.max(initial=0)), sat_op, direct, w, d, out_ir=w, lin_vec=bound)
+    return _Group(mats, int(bound.max(initial=0)), sat_op, direct, w, d, out_ir=w, lin_vec=bound,
+                  delay=next(iter(tr.leaf_delays), 0))
 
 
 def _splits(v) -> bool:
@@ -467,12 +494,20 @@ def _layer_groups(tr, x, core, li: int, lop) -> tuple[list[_Group], int]:
     return groups, A
 
 
+def _undelayed(tr, v, op):
+    tr.leaf_delays = set()
+    res = tr.trace(v)
+    if tr.leaf_delays - {0}:
+        raise error(f"neuro-core: {op.op_name} of delayed spikes is not mapped (relay neurons have no delay)", _loc(op))
+    return res
+
+
 def _pool_group(tr, op, li: int) -> _Group:
     """The synapse table of a max-pool relay layer: weight 1 from each (unpadded) window element."""
     from ...dialects.common import int_tuple
     from ...dialects.nn import spatial_padding
 
-    mats, ib, isat = tr.trace(op.operands[0])
+    mats, ib, isat = _undelayed(tr, op.operands[0], op)
     if isat is not None or int(ib.max(initial=0)) > 1:
         raise error("neuro-core: spike.max_pool2d is mapped as OR neurons on binary spikes only", _loc(op))
     C = op.results[0].type.shape[0]
@@ -554,7 +589,7 @@ def _matmul_group(tr, op, li: int) -> _Group:
     facs, _, n_and, thr = _matmul_spec(op)
     comp: dict[int, np.ndarray] = {}
     for x, idx in facs:
-        mats, ib, isat = tr.trace(x)
+        mats, ib, isat = _undelayed(tr, x, op)
         if isat is not None or int(ib.max(initial=0)) > 1 or any(
                 (m < 0).any() or (m.sum(axis=1) > 1).any() for m in mats.values()):
             raise error("neuro-core: spike.matmul is mapped as AND neurons on binary spikes only", _loc(op))
@@ -573,7 +608,7 @@ def _and_group(tr, op, li: int) -> _Group:
     n = int(np.prod(shape))
     comp: dict[int, np.ndarray] = {}
     for x in op.operands:
-        mats, ib, isat = tr.trace(x)
+        mats, ib, isat = _undelayed(tr, x, op)
         xs = tuple(x.type.shape)
         if isat is not None or int(ib.max(initial=0)) > 1 or any(
                 (m < 0).any() or (m.sum(axis=1) > 1).any() for m in mats.values()):
