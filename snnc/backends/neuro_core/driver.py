@@ -12,6 +12,7 @@ float level is reported as spike agreement.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -41,6 +42,9 @@ def compile_model(module, output: Path, *, target: str = "neuro-core", inputs: d
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        mask = os.umask(0)
+        os.umask(mask)
+        tmp.chmod(0o777 & ~mask)  # mkdtemp makes it private; the configuration gets the usual permissions
     except OSError as exc:
         raise error(f"cannot write '{out}': {exc.strerror or exc}") from None
     try:
