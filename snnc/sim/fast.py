@@ -47,15 +47,15 @@ KNOWN_GROUP_KEYS = {"delay", "acc_bits", "shift", "rounding", "out_bits"}
 
 
 def _weights(d: Path, i: int):
-    """Core i's weights (memory-mapped: read once, by the float32 copy) as (int64 [A, N], float32 copy or None when
-    some |w| >= 2^24, max |w|, nonzero weights per axon)."""
+    """Core i's weights (memory-mapped: read once, by the float32 copy) as (signed integers [A, N] in the file's
+    dtype, float32 copy or None when some |w| >= 2^24, max |w|, nonzero weights per axon)."""
     from . import _load
 
     try:
         W = np.load(d / f"core{i}_weights.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError, EOFError):
         W = _load(d, f"core{i}_weights.npy")  # raises the simulator's diagnostic (or reads it after all)
-    if W.dtype != np.int64:
+    if W.dtype.kind != "i":  # integer tables stay in their (narrow) dtype: products with int64 payloads widen
         W = W.astype(np.int64)
     Wf = W.astype(np.float32)
     wmax = max(float(Wf.max(initial=0)), -float(Wf.min(initial=0)))
