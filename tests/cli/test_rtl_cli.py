@@ -93,3 +93,13 @@ def test_compile_unsupported_op_is_a_located_diagnostic(tmp_path):
     assert "braille.nir" in r.stderr and "error:" in r.stderr and "spike.li" in r.stderr
     assert "Traceback" not in r.stderr
     assert not out.exists()
+
+
+def test_compile_twice_is_byte_identical(tmp_path):
+    for d in ("a", "b"):
+        r = snnc("compile", LIF, "--target", "rtl", "-o", tmp_path / d, "--calibration", LIF_IN)
+        assert r.exit_code == 0, r.stdout + r.stderr
+    a = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert a == sorted(p.name for p in (tmp_path / "b").iterdir()) and "io.json" in a
+    for n in a:
+        assert (tmp_path / "a" / n).read_bytes() == (tmp_path / "b" / n).read_bytes(), n

@@ -288,3 +288,37 @@ def tools_missing() -> list[str]:
 
 
 __all__ = ["RtlCheck", "SimRun", "check", "check_model", "compile_model", "simulate_design", "synth_summary"]
+
+
+def main(argv=None) -> int:
+    """``python -m snnc.backends.rtl.driver MODEL [--target rtl-core|FILE.toml] [--steps N] ...``: the check with a
+    target file (the CLI's ``--target rtl`` uses ``rtl-core``), e.g. larger cores for the full cnn_sinabs."""
+    import argparse
+    import sys
+
+    from ...driver import load_module
+    from ...ir.diagnostics import DiagnosticError
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("model")
+    ap.add_argument("--target", default=TARGET, help="rtl-core or a target file of kind rtl-core")
+    ap.add_argument("--steps", type=int, default=16)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--work-dir", default="build/rtl-check")
+    ap.add_argument("--simulators", default="iverilog,verilator", help="comma-separated: iverilog, verilator")
+    ap.add_argument("--no-synth", action="store_true")
+    ap.add_argument("--timeout", type=float, default=3600)
+    a = ap.parse_args(argv)
+    try:
+        rep = check(load_module(a.model), a.work_dir, steps=a.steps, seed=a.seed, target=a.target,
+                    simulators=tuple(s for s in a.simulators.split(",") if s), synth=not a.no_synth,
+                    timeout=a.timeout)
+    except DiagnosticError as e:
+        sys.stderr.write(str(e) + "\n")
+        return 1
+    sys.stdout.write(rep.table())
+    return 0 if rep.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -96,8 +96,9 @@ def _precheck(module, tgt) -> None:
                 raise error("rtl: the generator maps binary spike.lif neurons only (this one is ternary, si2); "
                             "the core's ternary mode is not reachable from the neuro-core mapping yet", _loc(op))
         elif op.op_name == "spike.li":
-            raise error("rtl: spike.li (a current-based, non-spiking two-compartment readout) has no counterpart "
-                        "in the reference core, whose neurons integrate synaptic sums directly into one membrane",
+            raise error("rtl: spike.li (a leaky integrator: the synaptic-current compartment of a CUBA neuron, or "
+                        "a non-spiking readout) has no counterpart in the reference core, whose neurons have one "
+                        "compartment (synaptic sums go straight into the membrane) and output spikes only",
                         _loc(op))
 
 
