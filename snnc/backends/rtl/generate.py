@@ -92,14 +92,52 @@ def _precheck(module, tgt) -> None:
                     "a model whose leak is alpha = 1 - 2^-k (quantize then emits leak_mode 'shift', leak_shift k) "
                     "or alpha = 1 (no leak), or use a target whose core.leak_modes include 'mul' (rtl-core does: "
                     "its cores then get the decay multiplier, FRAC_BITS > 0)", _loc(op))
+            if str(op.attr("spike_fn") or "single") == "multi":
+                raise error("rtl: a multi-spike spike.lif (spike_fn = \"multi\": it sends its spike count as a graded "
+                            "event) has no counterpart in the reference core, whose neurons send single spikes",
+                            _loc(op))
             if op.results[0].type.element != i1:
                 raise error("rtl: the generator maps binary spike.lif neurons only (this one is ternary, si2); "
                             "the core's ternary mode is not reachable from the neuro-core mapping yet", _loc(op))
+        elif op.op_name in _UNSUPPORTED:
+            raise error(f"rtl: {op.op_name} {_UNSUPPORTED[op.op_name]}; the reference core has LIF neurons with one "
+                        "compartment that send single spikes (the neuro-core mapping's relay neurons, delayed "
+                        "branches and current compartments are not in the RTL)", _loc(op))
         elif op.op_name == "spike.li":
             raise error("rtl: spike.li (a leaky integrator: the synaptic-current compartment of a CUBA neuron, or "
                         "a non-spiking readout) has no counterpart in the reference core, whose neurons have one "
                         "compartment (synaptic sums go straight into the membrane) and output spikes only",
                         _loc(op))
+
+
+_UNSUPPORTED = {
+    "snn.delay": "(a synaptic delay: the mapping makes it a delayed axon group) is not supported by the rtl generator",
+    "spike.requant": "(a requantized branch: an axon group with a shift) is not supported by the rtl generator",
+    "spike.max_pool2d": "(OR relay neurons with accumulator-wide membranes) is not supported by the rtl generator, "
+                        "whose cores share one membrane width",
+    "spike.and": "(AND neurons of spike-driven attention) is not supported by the rtl generator",
+    "spike.matmul": "(AND neurons of spike-driven attention) is not supported by the rtl generator",
+    "spike.popcount": "(a spike count) is not supported by the rtl generator",
+    "spike.dequantize": "(a real-valued output: a graded relay neuron) is not supported by the rtl generator",
+}
+
+
+def _check_config(cfg: dict, cores) -> None:
+    """Safety net after the mapping: no feature of the neuro-core configuration that the RTL lacks."""
+    for c, entry in enumerate(cfg["cores"]):
+        for key in ("groups", "input_requant", "group_bias"):
+            if entry.get(key):
+                raise error(f"rtl: core {c} of the mapping uses axon groups ('{key}': delays or requantized "
+                            "branches), which the reference core does not have")
+    rows = {9: "ternary neurons", 10: "a current compartment", 17: "graded or multi-spike outputs",
+            19: "a membrane floor (v_min)"}
+    for c, (_, p) in enumerate(cores):
+        for r, what in rows.items():
+            if p.shape[0] > r and (p[r] != 0).any():
+                raise error(f"rtl: core {c} of the mapping has {what}, which the reference core does not have")
+    for o in cfg.get("outputs", []):
+        if o.get("scale"):
+            raise error(f"rtl: output '{o['name']}' is real-valued (graded); the reference core outputs spikes")
 
 
 def _adapter_target(tgt):
@@ -137,8 +175,9 @@ def map_module(module, target=TARGET) -> tuple[dict, list, dict]:
         d = Path(td)
         emit(module, _adapter_target(tgt), d)
         cfg = load_config(d)
-        cores = [(np.load(d / f"core{i}_weights.npy"), np.load(d / f"core{i}_params.npy"))
-                 for i in range(len(cfg["cores"]))]
+        cores = [(np.load(d / f"core{i}_weights.npy").astype(np.int64),
+                  np.load(d / f"core{i}_params.npy").astype(np.int64)) for i in range(len(cfg["cores"]))]
+        _check_config(cfg, cores)
         routes = np.load(d / "routes.npy").reshape(-1, 4)
         inputs = []
         for k, spec in enumerate(cfg.get("inputs", [])):

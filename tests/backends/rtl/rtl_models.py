@@ -112,3 +112,12 @@ def cropped_cnn_sinabs(path, hw: int = 10) -> ModuleOp:
     l2 = g.op("nn.linear", [s4], T((10,)), weight=attr(arr(lins[1], "weight")))
     s5 = g.op("snn.if", [l2], T((10,), i1), **if_attrs)
     return g.done([("output", s5), ("conv1_spikes", s1)])
+
+
+def cuba_model() -> ModuleOp:
+    """A CUBA LIF layer (synaptic current compartment before the membrane): quantize gives a spike.li."""
+    g, T = _G(), tensor
+    x = g.op("snn.input", [], T((4,), i1), name="x", index=0)
+    lin = g.op("nn.linear", [x], T((3,)), weight=_w(3, 4, seed=6))
+    s = g.op("snn.cuba_lif", [lin], T((3,), i1), alpha_syn=FloatAttr(0.5, f32), alpha=FloatAttr(0.75, f32))
+    return g.done([("out", s)])

@@ -149,7 +149,7 @@ def test_mul_leak_rejected_by_a_shift_only_target(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_braille_li_is_a_located_diagnostic(tmp_path):
+def test_braille_recurrence_is_a_located_diagnostic(tmp_path):
     from snnc.backends.rtl.driver import _lower
     from snnc.backends.rtl.generate import generate
     from snnc.dialects.snn import find_graph
@@ -157,9 +157,9 @@ def test_braille_li_is_a_located_diagnostic(tmp_path):
 
     m = _golden("braille_noDelay_noBias_subtract.nir")
     m = _lower(m, "canonicalize,quantize", None, random_inputs(find_graph(m), 4, np.random.default_rng(0)))
-    with pytest.raises(DiagnosticError, match="spike.li") as e:
+    with pytest.raises(DiagnosticError, match="snn.delay") as e:  # its recurrent edge (then its CUBA currents)
         generate(m, tmp_path / "out")
-    assert "braille_noDelay_noBias_subtract.nir" in str(e.value)
+    assert "braille_noDelay_noBias_subtract.nir" in str(e.value) and "node '" in str(e.value)
     assert not (tmp_path / "out").exists()
 
 
@@ -189,3 +189,15 @@ def test_cropped_cnn_sinabs_bit_exact(tmp_path):
     assert r.design.report["cores"] == 5 and r.design.report["mag_bits"] == 8
     assert "3 hidden layer(s)" in r.table()
     assert r.runs[0].spikes.any()
+
+
+def test_cuba_current_compartment_is_a_located_diagnostic(tmp_path):
+    from rtl_models import cuba_model
+
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+
+    m = _lower(cuba_model(), "canonicalize,quantize", None, {"x": np.zeros((4, 4), dtype=bool)})
+    with pytest.raises(DiagnosticError, match="spike.li .*current compartment"):
+        generate(m, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
