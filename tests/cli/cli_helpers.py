@@ -6,7 +6,9 @@ import numpy as np
 
 import snnc.dialects  # noqa: F401  (registers the ops)
 from snnc.dialects.snn import Graph
-from snnc.ir import Builder, DenseArrayAttr, DenseElementsAttr, FloatAttr, ModuleOp, f32, i1, i64, tensor, verify
+from snnc.ir import Block, Builder, DenseArrayAttr, DenseElementsAttr, FloatAttr, ModuleOp, f32, i1, i64, tensor, verify
+from snnc.ir.core import Region
+from snnc.ir.opdef import make_op
 
 
 def _w(*shape: int, seed: int = 0) -> DenseElementsAttr:
@@ -60,6 +62,13 @@ def every_op_module() -> ModuleOp:
     v_cli = op("snn.cuba_li", [mn], T((10,)), alpha_syn=FloatAttr(0.8, f32), alpha=FloatAttr(0.9, f32))
     v_int = op("snn.integrator", [sm], T((1,)))
     th = op("snn.threshold", [v_li], T((10,), i1), theta=FloatAttr(0.1, f32))
+    # a fuse-lif unit (snn.fused, its region ending in snn.yield): scale -> lif.  One operand type and one
+    # result type: IRDL binds a variadic group to one type, so mixed-type units fail its check (docs/passes.md)
+    unit = Block([T((10,))])
+    sc2 = unit.append(make_op("nn.scale", [unit.args[0]], [T((10,))], {"scale": FloatAttr(2.0, f32)})).results[0]
+    lf = unit.append(make_op("snn.lif", [sc2], [T((10,), i1)], {"alpha": FloatAttr(0.5, f32)})).results[0]
+    unit.append(make_op("snn.yield", [lf], []))
+    b.op("snn.fused", [mn], [T((10,), i1)], {"kind": "lif", "name": "lif_0"}, [Region([unit])])
     # spike-driven attention (attention-mask-add): AND, AND + popcount, masked accumulation
     s_and = op("nn.spike_and", [s_if, s_if], T((3, 6), i1))
     cnt = op("nn.and_popcount", [s_and, s_if], T((1, 6)), axes=_a(0), keepdim=True)
