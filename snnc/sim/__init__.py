@@ -56,7 +56,9 @@ Counters: synaptic operations (nonzero weights reached by an event), neuron upda
 packets (one per spike per route), hops (XY Manhattan distance per packet), energy
 ``syn x synaptic_op_pj + updates x neuron_update_pj + packets x packet_pj + hops x hop_pj`` and cycles
 (:data:`DEFAULT_CYCLES`: per step the slowest core's ``synaptic ops x synaptic_op + neurons x neuron_update``,
-plus ``hop`` x the longest packet route of the step, plus ``barrier``).
+plus ``hop`` x the longest packet route of the step, plus ``barrier``; cores with the same ``position`` share
+one physical core, whose work is their sum; a configuration with shared cores has ``physical_cores`` in
+config.json).
 """
 
 from __future__ import annotations
@@ -237,6 +239,7 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             deliver(t, int(ev[0]), np.array([[int(ev[1]), int(ev[2]) if len(ev) > 2 else 1]], dtype=np.int64), events,
                     None)
         step_core_cycles = 0
+        phys_work: dict[tuple, int] = {}  # logical cores at one position share a physical core (time-multiplexed)
         step_max_hops = 0
         for c in cfg["order"]:
             N, n = NB[c], W[c].shape[1]
@@ -251,7 +254,9 @@ def simulate(config_dir, inputs, progress=None, fast: bool = True) -> SimResult:
             ops = int(np.count_nonzero(rows_all))
             syn += ops
             updates += n
-            step_core_cycles = max(step_core_cycles, ops * cyc["synaptic_op"] + n * cyc["neuron_update"])
+            pk = tuple(rc[c])
+            phys_work[pk] = phys_work.get(pk, 0) + ops * cyc["synaptic_op"] + n * cyc["neuron_update"]
+            step_core_cycles = max(step_core_cycles, phys_work[pk])
             if (ev[:, 1] != 1).any():
                 rows_all = rows_all * ev[:, 1:2]
             acc = None

@@ -520,6 +520,42 @@ def _pool_group(tr, op, li: int) -> _Group:
     return _Group(comp, kh * kw, None, True, bits, op, out_ir=bits, chip_acc=bits, chip_out=bits)
 
 
+def _pack(pm, cores: list, core: dict) -> int:
+    """Share physical cores between small pieces (of any layers): a piece alone on its core moves onto the core of
+    the piece it exchanges the most traffic with, when the neurons, input axons and synapse memory (dense table
+    bits) of everything on that core still fit.  Pieces keep their own tables (logical cores; they run in the
+    recorded order within a step); ``pm.core_of`` is updated.  Returns the number of pieces moved."""
+    P = len(cores)
+    wbits = int(core["weight_bits"])
+    need = [(int(w.shape[1]), int(w.shape[0]), int(w.shape[0]) * int(w.shape[1]) * wbits) for w, _ in cores]
+    cap = (int(core["neurons"]), int(core["fan_in"]), int(core["synapse_memory_bits"]))
+    on: dict[int, list[int]] = {}
+    for p in range(P):
+        on.setdefault(int(pm.core_of[p]), []).append(p)
+    partners: dict[int, dict[int, float]] = {p: {} for p in range(P)}
+    for (a, b), w in pm.traffic.items():
+        if a != b:
+            partners[int(a)][int(b)] = partners[int(a)].get(int(b), 0.0) + float(w)
+            partners[int(b)][int(a)] = partners[int(b)].get(int(a), 0.0) + float(w)
+    moved = 0
+    for p in sorted(range(P), key=lambda q: (need[q][0], q)):
+        c0 = int(pm.core_of[p])
+        if len(on[c0]) > 1:
+            continue
+        for q, _w in sorted(partners[p].items(), key=lambda kv: (-kv[1], kv[0])):
+            c = int(pm.core_of[q])
+            if c == c0:
+                continue
+            tot = [sum(need[r][k] for r in on[c]) + need[p][k] for k in range(3)]
+            if all(t <= m for t, m in zip(tot, cap, strict=True)):
+                on[c0].remove(p)
+                on[c].append(p)
+                pm.core_of[p] = c
+                moved += 1
+                break
+    return moved
+
+
 def _is_layer(op) -> bool:
     """Whether ``op`` becomes a layer of chip neurons (see LAYER_OPS)."""
     if op.op_name in ("spike.lif", "spike.max_pool2d", "spike.and"):
@@ -659,7 +695,7 @@ def _neuron_params(op, p: np.ndarray, _s: int, n: int, core: dict, li: int) -> N
 
 
 def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarray] | None = None,
-         seed: int = 0) -> NeuroCoreArtifact:
+         seed: int = 0, pack: bool = True) -> NeuroCoreArtifact:
     """Write the configuration and ``report.json`` for ``module`` (integer spike IR) into ``out_dir``.
 
     ``inputs`` (named graph inputs [T, *shape], e.g. the calibration data): the report's energy comes from a
@@ -930,6 +966,7 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
         else:
             core_extra.append(extra_rq)
     routes.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
+    shared = _pack(pm, cores, core) if pack else 0
     positions = [divmod(int(pm.core_of[p]), cols) for p in range(n_pieces)]
     out.mkdir(parents=True, exist_ok=True)
     from ...dialects.common import param_array
@@ -963,7 +1000,9 @@ def emit(module, target="neuro-core", out_dir=".", *, inputs: dict[str, np.ndarr
                  mesh=(tgt["mesh"]["rows"], cols), positions=positions, core_widths=[widths[int(pm.piece_layer[p])]
                                                                                      for p in range(n_pieces)],
                  extra={"energy": energy, "inputs": in_specs, "outputs": o_specs, "target": tgt.name,
-                        "cycles": dict(DEFAULT_CYCLES)}, core_extra=core_extra)
+                        "cycles": dict(DEFAULT_CYCLES),
+                        **({"physical_cores": int(len(np.unique(pm.core_of)))} if shared else {})},
+                 core_extra=core_extra)
     for pc, (ag, gb) in group_files.items():
         np.save(out / f"core{pc}_axon_group.npy", ag)
         if gb is not None:
