@@ -13,9 +13,8 @@ times each stage on the same model:
   libraries);
 * torch-mlir's ``fx.export_and_import`` alone (literal weights; ``--skip-torch-mlir`` skips it);
 * ``snnc.import_torch`` (with its phases: prepare, export, torch-mlir text, parse, bind, convert);
-* the passes ``canonicalize``, ``compose-linear``, ``attention-mask-add`` (when registered;
-  before fuse-lif, which would hide the products in units) and ``fuse-lif``, each through a
-  PassManager (verification after the pass included);
+* the passes ``canonicalize``, ``compose-linear``, ``attention-mask-add`` (when registered)
+  and ``fuse-lif``, each through a PassManager (verification after the pass included);
 * ``snnc report`` (:func:`snnc.analysis.report.analyze`: one interpreted step on random
   input; ``--skip-report`` skips it).
 
@@ -182,7 +181,7 @@ def bench(size: str, *, steps: int, skip_torch_mlir: bool, skip_report: bool) ->
         m = snnc.import_torch(model, x, time_layout="TB", readout="mean", timings=tm)
     phases = ", ".join(f"{k} {getattr(tm, k):.2f}" for k in ("prepare", "export", "torch_mlir", "parse", "bind", "convert"))
     passes = ["canonicalize", "compose-linear", "fuse-lif"]
-    if "attention-mask-add" in Pass.registry:  # before fuse-lif: it rewrites the graph body's products only
+    if "attention-mask-add" in Pass.registry:
         passes.insert(2, "attention-mask-add")
     for p in passes:
         with Stage(p, rows):
