@@ -72,30 +72,52 @@ def dense_grouped(w: np.ndarray, groups: int) -> np.ndarray:
     return out
 
 
+def _is_depthwise(w: np.ndarray, groups: int) -> bool:
+    """``w`` ``[Cout, Cin/groups, k...]`` is a depthwise conv with multiplier 1 (``Cout == groups``, one input each)."""
+    return groups > 1 and w.shape[1] == 1 and w.shape[0] == groups
+
+
 def compose_pointwise_then(wa, ba, wb, bb, groups_b: int) -> tuple[np.ndarray, np.ndarray]:
     """conv A (1x1, groups 1, stride 1, any padding, bias ``ba``) then conv B (any kernel, padding 0).
 
     A's output in its padding ring is ``ba`` (a 1x1 conv of zeros plus bias), so composing over the
-    padded input is exact: ``W = B (x) A``, ``bias = bb + sum_{c,k} B[o, c, k] ba[c]``.
+    padded input is exact: ``W = B (x) A``, ``bias = bb + sum_{c,k} B[o, c, k] ba[c]``.  A depthwise B
+    (multiplier 1) composes without expanding it: ``W[o, i, k] = B[o, 0, k] A[o, i]`` (one product per
+    weight); otherwise the contraction over ``c`` is one BLAS matrix product.
     """
     A = np.asarray(wa, np.float64)[:, :, 0, 0]
-    Bd = dense_grouped(wb, groups_b)
-    w = np.einsum("ockl,ci->oikl", Bd, A)
-    b = np.einsum("ockl,c->o", Bd, np.zeros(A.shape[0]) if ba is None else np.asarray(ba, np.float64))
+    ba_ = np.zeros(A.shape[0]) if ba is None else np.asarray(ba, np.float64)
+    wb = np.asarray(wb, np.float64)
+    if _is_depthwise(wb, groups_b):
+        kern = wb[:, 0]  # [o, k...]
+        w = kern[:, None] * A.reshape(A.shape + (1,) * (kern.ndim - 1))
+        b = kern.reshape(kern.shape[0], -1).sum(axis=1) * ba_
+    else:
+        Bd = dense_grouped(wb, groups_b)
+        w = np.moveaxis(np.tensordot(Bd, A, axes=([1], [0])), -1, 1)
+        b = np.tensordot(Bd, ba_, axes=([1], [0])).reshape(Bd.shape[0], -1).sum(axis=1)
     if bb is not None:
         b = b + np.asarray(bb, np.float64)
-    return w, b
+    return np.ascontiguousarray(w), b
 
 
 def compose_then_pointwise(wa, ba, groups_a: int, wb, bb) -> tuple[np.ndarray, np.ndarray]:
-    """conv A (any) then conv B (1x1, groups 1, stride 1, padding 0): ``W = B A``, ``bias = B ba + bb``."""
-    Ad = dense_grouped(wa, groups_a)
+    """conv A (any) then conv B (1x1, groups 1, stride 1, padding 0): ``W = B A``, ``bias = B ba + bb``.
+
+    A depthwise A (multiplier 1) composes without expanding it: ``W[o, i, k] = B[o, i] A[i, 0, k]``;
+    otherwise one BLAS matrix product over the channels."""
+    wa = np.asarray(wa, np.float64)
     B = np.asarray(wb, np.float64)[:, :, 0, 0]
-    w = np.einsum("oc,cikl->oikl", B, Ad)
+    if _is_depthwise(wa, groups_a):
+        kern = wa[:, 0]  # [i, k...]
+        w = B.reshape(B.shape + (1,) * (kern.ndim - 1)) * kern[None]
+    else:
+        Ad = dense_grouped(wa, groups_a)
+        w = np.tensordot(B, Ad, axes=([1], [0]))
     b = np.zeros(B.shape[0]) if ba is None else B @ np.asarray(ba, np.float64)
     if bb is not None:
         b = b + np.asarray(bb, np.float64)
-    return w, b
+    return np.ascontiguousarray(w), b
 
 
 # --------------------------------------------------------------------------- the pass
