@@ -277,8 +277,29 @@ class Target(StrEnum):
 # Each backend other than C provides ``snnc.backends.<name>.driver`` with
 #   compile_model(module, output: Path, *, target: str) -> list[str]   (lines to print)
 #   check_model(module, work_dir: Path, *, steps, seed, pipeline, calibration, target: str) -> (table: str, ok: bool)
-# so that this file only dispatches.
+# so that this file only dispatches.  ``target`` is a shipped name or the path of a user's TOML description.
 _BACKEND_DRIVERS = {Target.neuro_core: "neuro_core", Target.rtl: "rtl"}
+_KIND_BACKEND = {"neuro-core": Target.neuro_core, "rtl-core": Target.rtl, "mcu": Target.cortex_m4}
+TARGET_HELP = (
+    "c (host C99), cortex-m4 (C99 checked against its flash/RAM), neuro-core (chip configuration), rtl (Verilog "
+    "core parameters), or the path of a target description (.toml; its `kind` picks the backend)."
+)
+
+
+def _resolve_target(text: str) -> tuple[Target, str]:
+    """``--target``: a shipped backend name, or a TOML description whose ``kind`` picks the backend."""
+    from .ir.diagnostics import error
+
+    try:
+        return Target(text), Target(text).value
+    except ValueError:
+        pass
+    if not text.endswith(".toml"):
+        raise error(f"unknown target '{text}' (known: {', '.join(t.value for t in Target)}, or a .toml target description)")
+    from .targets import load_target
+
+    desc = load_target(text)  # located diagnostics for a missing or invalid file
+    return _KIND_BACKEND[desc.kind], str(desc.path)
 
 
 def _backend_driver(target: Target):
@@ -303,7 +324,7 @@ def _lower_to_integer(module, pass_pipeline: str, calibration: Path | None) -> N
 def compile_cmd(
     model: Annotated[Path, typer.Argument(help="The module to compile (.mlir, .nir, or a PyTorch model file as for import).")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory (C: model.h, model.c, harness.c, Makefile; neuro-core: configuration; rtl: parameters, memory images, testbench).")],
-    target: Annotated[Target, typer.Option("--target", help="c (host C99), cortex-m4 (C99 checked against its flash/RAM), neuro-core (chip configuration), rtl (Verilog core parameters).")] = Target.c,
+    target: Annotated[str, typer.Option("--target", help=TARGET_HELP)] = Target.c.value,
     pass_pipeline: Annotated[
         str,
         typer.Option("--pass-pipeline", "-p", help="Lowering pipeline for float graphs (default 'canonicalize,quantize')."),
@@ -321,15 +342,16 @@ def compile_cmd(
         from .passes.manager import PIPELINE_FILE
 
         texts[PIPELINE_FILE] = pass_pipeline
+        backend, target_arg = _resolve_target(target)  # before reading the model: cheap errors first
         module = _load(model, dt, discretization, texts, _torch_options(input_shape, time_layout, readout, trust_pickle))
         _lower_to_integer(module, pass_pipeline, calibration)
-        if target in _BACKEND_DRIVERS:
-            for line in _backend_driver(target).compile_model(module, output, target=target.value):
+        if backend in _BACKEND_DRIVERS:
+            for line in _backend_driver(backend).compile_model(module, output, target=target_arg):
                 typer.echo(line)
             return
         from .backends.c import emit
 
-        art = emit(module, "host" if target is Target.c else target.value, output)
+        art = emit(module, "host" if backend is Target.c else target_arg, output)
         typer.echo(f"wrote {', '.join(str(p) for p in art.files.values())}")
         typer.echo(f"const data (flash): {art.flash_bytes} bytes; state (RAM): {art.ram_bytes} bytes")
 
@@ -337,7 +359,14 @@ def compile_cmd(
 @app.command("check")
 def check_cmd(
     model: Annotated[Path, typer.Argument(help="The module to check (.mlir, or .nir with --dt).")],
-    target: Annotated[Target, typer.Option("--target", help="c: float, integer, host C and Cortex-M4 (QEMU) levels; neuro-core: float, integer and chip simulator; rtl: float, integer and Verilog simulation.")] = Target.c,
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="c: float, integer, host C and Cortex-M4 (QEMU) levels; neuro-core: float, integer and chip "
+            "simulator; rtl: float, integer and Verilog simulation; or a neuro-core / rtl-core target description (.toml).",
+        ),
+    ] = Target.c.value,
     inputs: Annotated[int, typer.Option("--inputs", help="Number of random time steps to compare.", min=1)] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")] = 0,
     pass_pipeline: Annotated[
@@ -355,6 +384,12 @@ def check_cmd(
         import numpy as np
 
         texts["<pass-pipeline>"] = pass_pipeline
+        backend, target_arg = _resolve_target(target)
+        if backend is Target.cortex_m4 and target_arg != Target.cortex_m4.value:
+            from .ir.diagnostics import error
+
+            raise error(f"check --target takes a neuro-core or rtl-core description; '{target}' is an mcu one "
+                        "(use --target c: it checks host C and the Cortex-M4 build)")
         module = _load(model, dt, discretization, texts)
         cal = None
         if calibration is not None:
@@ -362,15 +397,15 @@ def check_cmd(
             cal = dict(loaded) if isinstance(loaded, np.lib.npyio.NpzFile) else loaded
         with tempfile.TemporaryDirectory(prefix="snnc-check-") as tmp:
             wd = work_dir or Path(tmp)
-            if target in _BACKEND_DRIVERS:
-                table, ok = _backend_driver(target).check_model(
-                    module, wd, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal, target=target.value)
+            if backend in _BACKEND_DRIVERS:
+                table, ok = _backend_driver(backend).check_model(
+                    module, wd, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal, target=target_arg)
             else:
                 from .backends.c.check import check
 
                 rep = check(module, wd, steps=inputs, seed=seed, pipeline=pass_pipeline, calibration=cal)
                 table, ok = rep.table(), rep.ok
-        sys.stdout.write(table)
+        sys.stdout.write(table if table.endswith("\n") else table + "\n")
         if not ok:
             raise typer.Exit(EXIT_DIAGNOSTIC)
 

@@ -269,8 +269,15 @@ def test_pt2_models(tmp_path):
     mlir = tmp_path / f"{name}.mlir"
     ok("import", pt2, "--time-layout", "TB", "-o", mlir)
     ok("opt", mlir, "-p", "canonicalize,quantize", "--calibration", x, "-o", tmp_path / "msf_int.mlir")
-    compile_model(load_module(tmp_path / "msf_int.mlir"), out, target=str(wide))  # the CLI takes target names
+    compile_model(load_module(tmp_path / "msf_int.mlir"), out, target=str(wide))
     ok("sim", out, "--input", x, "-o", tmp_path / "msf_sim.npy")
+    # the CLI takes the same description by path (its kind picks the backend): same configuration, byte for byte
+    out_cli = tmp_path / f"cfg_{name}_cli"
+    ok("compile", tmp_path / "msf_int.mlir", "--target", wide, "-o", out_cli)
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in out_cli.iterdir())
+    for p in out.iterdir():
+        if p.name != "report.json":  # report.json names the output directory
+            assert p.read_bytes() == (out_cli / p.name).read_bytes(), p.name
     ok("run", tmp_path / "msf_int.mlir", "--input", x, "-o", tmp_path / "msf_run.npy")
     assert np.array_equal(np.load(tmp_path / "msf_sim.npy"), np.load(tmp_path / "msf_run.npy"))  # mean logits
 
@@ -295,3 +302,37 @@ def test_check_reports_the_first_mismatch(monkeypatch):
     assert "1 values differ" in r.stdout
     assert re.search(r"MISMATCH: 1 differing values; first: output 'output' step 3 neuron 0: integer interpreter "
                      r"[01], simulator [01]", r.stdout)
+
+
+def test_target_by_path_and_unknown_target(tmp_path):
+    """--target takes a shipped name or a TOML description (its kind picks the backend); anything else is a
+    diagnostic with exit 1 and nothing written."""
+    src = tmp_path / "m.mlir"
+    src.write_text(_TINY_FOR_TARGETS)
+    from snnc.targets import load_target
+
+    small = tmp_path / "small.toml"
+    small.write_text(re.sub(r"(?m)^neurons = \d+", "neurons = 2", load_target("neuro-core").path.read_text()))
+    out = tmp_path / "cfg"
+    ok("compile", src, "--target", small, "-o", out)
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["cores_used"] == 2  # 4 neurons on cores of 2: the user's file was used, not the shipped one
+    r = fails("compile", src, "--target", "loihi", "-o", tmp_path / "x")
+    assert "error: unknown target 'loihi'" in r.stderr and not (tmp_path / "x").exists()
+    r = fails("compile", src, "--target", tmp_path / "missing.toml", "-o", tmp_path / "y")
+    assert "missing.toml" in r.stderr and "error:" in r.stderr and not (tmp_path / "y").exists()
+    mcu = load_target("cortex-m4").path
+    r = fails("check", src, "--target", mcu)
+    assert "mcu" in r.stderr
+
+
+_TINY_FOR_TARGETS = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xi1>
+    %a = "spike.accumulate"(%x) {weight = dense<3> : tensor<4x4xi8>} : (tensor<4xi1>) -> tensor<4xi16>
+    %s = "spike.lif"(%a) {leak_mode = "none", membrane_bits = 16 : i64, v_th = 5 : i64, reset = "hard", cmp = "ge"} : (tensor<4xi16>) -> tensor<4xi1>
+    "snn.output"(%s) {index = 0 : i64, name = "s"} : (tensor<4xi1>) -> ()
+  }) {sym_name = "main"} : () -> ()
+}) : () -> ()
+"""
