@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from ..ir.builtin import ModuleOp
-from ..ir.core import Operation
+from ..ir.core import BlockArgument, Operation
 from ..ir.diagnostics import Diagnostic, DiagnosticError
 from ..ir.types import is_spike_tensor
 from .manager import Pass
@@ -31,6 +31,22 @@ from .manager import Pass
 _PRODUCTS = ("nn.matmul", "nn.mul")
 #: the products without a multiplier made by ``attention-mask-add``
 MASK_ADD_OPS = ("nn.spike_and", "nn.and_popcount", "nn.masked_accumulate")
+
+
+def _source(v) -> Operation | None:
+    """The op whose reach ``v`` carries: its defining op, or for an argument of an ``snn.fused`` unit's body the
+    op defining the unit's matching operand (so reach flows into fused units)."""
+    owner = getattr(v, "owner", None)
+    if isinstance(owner, Operation):
+        return owner
+    if isinstance(v, BlockArgument):
+        parent = v.block.parent_op
+        if parent is not None and parent.op_name == "snn.fused" and v.index < len(parent.operands):
+            outer = parent.operands[v.index]
+            if is_spike_tensor(outer.type):
+                return parent  # an argument fed by spikes: reached as soon as the unit is
+            return _source(outer)
+    return None
 
 
 def _spike_reached(module: ModuleOp) -> set[Operation]:
@@ -44,7 +60,7 @@ def _spike_reached(module: ModuleOp) -> set[Operation]:
             if op in reached:
                 continue
             for v in op.operands:
-                src = getattr(v, "owner", None)
+                src = _source(v)
                 if is_spike_tensor(v.type) or (isinstance(src, Operation) and src in reached):
                     reached.add(op)
                     changed = True

@@ -62,3 +62,47 @@ def test_clean_graph_passes_strict():
     p = SpikeDriven(strict=True)
     PassManager([p]).run(m)
     assert p.findings == []
+
+
+FUSED_SRC = """
+"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<8x8xf32>
+    %q = "snn.lif"(%x) {LIF1} : (tensor<8x8xf32>) -> tensor<8x8xi1>
+    %kv = "nn.matmul"(%q, %x) : (tensor<8x8xi1>, tensor<8x8xf32>) -> tensor<8x8xf32>
+    %u = "snn.fused"(%kv, %x) ({
+    ^bb0(%a: tensor<8x8xf32>, %b: tensor<8x8xf32>):
+      %m = "nn.mul"(%a, %a) : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+      %e = "nn.mul"(%b, %b) : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+      %s = "nn.add"(%m, %e) : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+      "snn.yield"(%s) : (tensor<8x8xf32>) -> ()
+    }) {kind = "stateless", name = "u"} : (tensor<8x8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+    "snn.output"(%u) {index = 0 : i64, name = "y"} : (tensor<8x8xf32>) -> ()
+  }) {sym_name = "g"} : () -> ()
+}) : () -> ()
+""".replace("LIF1", LIF.format(th="1.0"))
+
+
+def test_reach_flows_into_fused_unit_bodies():
+    """Inside an snn.fused body, operands are block arguments: the check follows each to the unit's operand, so a
+    product of a spike-reached real value is a finding and a product of the raw input (encoding layer) is not."""
+    found = non_spike_products(_module(FUSED_SRC))
+    assert len(found) == 1
+    op, _ = found[0]
+    assert op.operands[0].index == 0  # the product of %a (from %kv, reached by spikes), not of %b (the input %x)
+    with pytest.raises(DiagnosticError, match="not spike-driven"):
+        PassManager.parse("spike-driven{strict=true}").run(_module(FUSED_SRC))
+
+
+def test_findings_inside_fused_units_are_kept():
+    """fuse-lif moves the product into an snn.fused unit whose body sees it through block arguments: the check
+    follows the unit's operands into the body, so the finding survives fusion (and the encoding layer stays exempt)."""
+    before = non_spike_products(_module())
+    m = _module()
+    PassManager.parse("fuse-lif").run(m)
+    assert any(op.op_name == "snn.fused" for op in m.walk())
+    after = non_spike_products(m)
+    assert [op.op_name for op, _ in after] == [op.op_name for op, _ in before] == ["nn.mul"]
+    assert after[0][0].parent_op is not None  # the same product, now inside a unit
+    with pytest.raises(DiagnosticError, match="not spike-driven"):
+        PassManager.parse("fuse-lif,spike-driven{strict=true}").run(_module())
