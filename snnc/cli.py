@@ -98,6 +98,10 @@ def _diagnostics(sources: dict[str, str] | None = None) -> Iterator[dict[str, st
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         raise typer.Exit(130) from None
+    except BrokenPipeError:  # the reader went away (`snnc ... | head`): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that flushing stdout at exit does not fail again
+        raise typer.Exit(EXIT_OK) from None
     except Exception as e:  # an snnc bug: never show a bare traceback to users
         typer.echo(f"internal compiler error: {type(e).__name__}: {e}", err=True)
         typer.echo(
@@ -581,10 +585,11 @@ def sim_cmd(
             outs, res = run_config(config, inputs)
         spikes = sum(int(np.count_nonzero(s)) for s in res.spikes)
         e = res.energy_pj
-        typer.echo(f"steps: {res.steps}; cores: {len(res.spikes)}")
+        physical = len({tuple(c.get("position", (i,))) for i, c in enumerate(cfg.get("cores", []))}) or len(res.spikes)
+        typer.echo(f"steps: {res.steps}; cores: {len(res.spikes)} logical on {physical} physical")
         typer.echo(f"spikes: {spikes}; synaptic ops: {res.synaptic_ops}; neuron updates: {res.neuron_updates}")
         typer.echo(f"packets: {res.packets}; hops: {res.hops}; cycles: {res.cycles}")
-        typer.echo(f"energy: {'n/a (no energy table in the configuration)' if e is None else f'{e:.1f} pJ'}")
+        typer.echo(f"energy: {'n/a (no energy table in the configuration)' if e is None else f'{e:.1f} pJ ({e / 1e3:.3f} nJ)'}")
         if output is None:
             sys.stdout.write(summarize_outputs(outs))
         else:

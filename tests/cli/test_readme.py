@@ -33,22 +33,36 @@ def test_demo_command_names_shipped_files():
     assert shipped, demo
     for w in shipped:
         assert (ROOT / w).is_file(), w
-    assert "import" in words and "run" in words
+    assert "compile" in words and "sim" in words and "neuro-core" in words
+
+
+def _snnc_commands(line: str) -> list[list[str]]:
+    """The ``.venv/bin/snnc ...`` commands of a ``&&`` chain, as argument lists."""
+    out = []
+    for part in line.split("&&"):
+        words = shlex.split(part)
+        if words and words[0].endswith("/snnc"):
+            out.append(words[1:])
+    return out
 
 
 def test_demo_runs(tmp_path):
-    """The demo after setup: import the shipped example, run it on the shipped input."""
+    """The demo after setup, word for word (the output directory moved under tmp_path): compile the shipped
+    example for neuro-core, then simulate the configuration on the shipped input."""
     from typer.testing import CliRunner
 
     from snnc.cli import app
 
-    words = shlex.split(quick_start()[0])
-    out = tmp_path / "demo.mlir"
+    cmds = _snnc_commands(quick_start()[0])
+    assert [c[0] for c in cmds] == ["compile", "sim"]
+    out_dir = cmds[0][cmds[0].index("-o") + 1]
     runner = CliRunner()
-    nir = next(w for w in words if w.endswith(".nir"))
-    npy = next(w for w in words if w.endswith(".npy"))
-    r = runner.invoke(app, ["import", str(ROOT / nir), "-o", str(out)])
-    assert r.exit_code == 0, r.stderr
-    r = runner.invoke(app, ["run", str(out), "--input", str(ROOT / npy)])
-    assert r.exit_code == 0, r.stderr
-    assert "spikes" in r.stdout
+    outputs = []
+    for c in cmds:
+        args = [str(tmp_path / "demo") if w == out_dir else str(ROOT / w) if w.startswith("examples/") else w for w in c]
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0, r.stderr
+        outputs.append(r.stdout)
+    assert (tmp_path / "demo" / "config.json").is_file() and (tmp_path / "demo" / "report.json").is_file()
+    assert "cores: 1 used" in outputs[0]
+    assert "synaptic ops" in outputs[1] and "energy" in outputs[1] and "spikes" in outputs[1]

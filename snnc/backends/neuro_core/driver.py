@@ -62,7 +62,8 @@ def compile_model(module, output: Path, *, target: str = "neuro-core", inputs: d
     r = art.report
     files = sorted(p.name for p in out.iterdir())
     return [
-        f"wrote {out}/ ({len(files)} files: config.json, report.json, {r['cores_used']} cores' tables, routes)",
+        f"wrote {out}/ ({len(files)} files: config.json, report.json, per-core tables for {r['cores_used']} "
+        f"core{'s' if r['cores_used'] != 1 else ''}, routes)",
         f"cores: {r['cores_used']} used (lower bound {r['cores_lower_bound']}); neurons {r['neurons']}, "
         f"synapses {r['synapses']}, routes {r['routes']}",
         f"traffic: {r['intercore_spikes']:g} inter-core packets/step at rate 1, max link load {r['max_link_load']:g}, "
