@@ -284,6 +284,15 @@ class Target(StrEnum):
 # so that this file only dispatches.  ``target`` is a shipped name or the path of a user's TOML description.
 _BACKEND_DRIVERS = {Target.neuro_core: "neuro_core", Target.rtl: "rtl"}
 _KIND_BACKEND = {"neuro-core": Target.neuro_core, "rtl-core": Target.rtl, "mcu": Target.cortex_m4}
+#: the lowering pipeline when ``-p`` is not given: a chip's synapses run on spikes, so conv chains with no neuron
+#: between (RepConv, SepConv) are composed first (a materialised real-valued sum would need relay neurons and
+#: wider accumulators: the tiny Meta-SpikeFormer needs 26-bit ones without compose-linear, 24 with it)
+DEFAULT_PIPELINES = {
+    Target.c: "canonicalize,quantize",
+    Target.cortex_m4: "canonicalize,quantize",
+    Target.neuro_core: "canonicalize,compose-linear,quantize",
+    Target.rtl: "canonicalize,compose-linear,quantize",
+}
 TARGET_HELP = (
     "c (host C99), cortex-m4 (C99 checked against its flash/RAM), neuro-core (chip configuration), rtl (Verilog "
     "core parameters), or the path of a target description (.toml; its `kind` picks the backend)."
@@ -330,9 +339,10 @@ def compile_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="Output directory (C: model.h, model.c, harness.c, Makefile; neuro-core: configuration; rtl: parameters, memory images, testbench).")],
     target: Annotated[str, typer.Option("--target", help=TARGET_HELP)] = Target.c.value,
     pass_pipeline: Annotated[
-        str,
-        typer.Option("--pass-pipeline", "-p", help="Lowering pipeline for float graphs (default 'canonicalize,quantize')."),
-    ] = "canonicalize,quantize",
+        str | None,
+        typer.Option("--pass-pipeline", "-p", help="Lowering pipeline for float graphs (default: "
+                     "'canonicalize,quantize' for c/cortex-m4, 'canonicalize,compose-linear,quantize' for neuro-core/rtl)."),
+    ] = None,
     calibration: CalibrationOption = None,
     dt: DtOption = None,
     discretization: DiscOption = None,
@@ -345,8 +355,9 @@ def compile_cmd(
     with _diagnostics() as texts:
         from .passes.manager import PIPELINE_FILE
 
-        texts[PIPELINE_FILE] = pass_pipeline
         backend, target_arg = _resolve_target(target)  # before reading the model: cheap errors first
+        pass_pipeline = pass_pipeline or DEFAULT_PIPELINES[backend]
+        texts[PIPELINE_FILE] = pass_pipeline
         module = _load(model, dt, discretization, texts, _torch_options(input_shape, time_layout, readout, trust_pickle))
         _lower_to_integer(module, pass_pipeline, calibration)
         if backend in _BACKEND_DRIVERS:
@@ -374,8 +385,10 @@ def check_cmd(
     inputs: Annotated[int, typer.Option("--inputs", help="Number of random time steps to compare.", min=1)] = 16,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random inputs.")] = 0,
     pass_pipeline: Annotated[
-        str, typer.Option("--pass-pipeline", "-p", help="Lowering pipeline (default 'canonicalize,quantize').")
-    ] = "canonicalize,quantize",
+        str | None,
+        typer.Option("--pass-pipeline", "-p", help="Lowering pipeline (default: 'canonicalize,quantize' for c, "
+                     "'canonicalize,compose-linear,quantize' for neuro-core/rtl)."),
+    ] = None,
     calibration: CalibrationOption = None,
     work_dir: Annotated[Path | None, typer.Option("--work-dir", help="Keep the generated projects here.")] = None,
     dt: DtOption = None,
@@ -387,8 +400,9 @@ def check_cmd(
 
         import numpy as np
 
-        texts["<pass-pipeline>"] = pass_pipeline
         backend, target_arg = _resolve_target(target)
+        pass_pipeline = pass_pipeline or DEFAULT_PIPELINES[backend]
+        texts["<pass-pipeline>"] = pass_pipeline
         if backend is Target.cortex_m4 and target_arg != Target.cortex_m4.value:
             from .ir.diagnostics import error
 

@@ -247,14 +247,26 @@ def test_pt2_models(tmp_path):
     r = ok("check", mlir, "--target", "neuro-core", "--inputs", "4")
     assert "bit-exact" in r.stdout
 
-    # tiny Meta-SpikeFormer: on the shipped chip (24-bit accumulators) a located diagnostic naming the layer, the
-    # resource and the excess; on a user's chip with 32-bit accumulators and membranes it maps (AND neurons for
-    # Q (K^T V), graded relays for the materialized RepConv / SepConv sums) and checks bit-exact
+    # tiny Meta-SpikeFormer: with the default pipeline it fits the shipped chip; lowered without compose-linear it
+    # is a located diagnostic on the shipped chip (24-bit accumulators) naming the layer, the resource and the
+    # excess, and on a user's chip with 32-bit accumulators and membranes it maps (AND neurons for Q (K^T V),
+    # graded relays for the materialized RepConv / SepConv sums) and checks bit-exact
     name = "meta_spikeformer_tiny"
     pt2 = models[name]
     x = pt2.with_name(f"{name}.x.npy")
     out = tmp_path / f"cfg_{name}"
-    r = fails("compile", pt2, "--target", "neuro-core", "--time-layout", "TB", "-o", out, "--calibration", x)
+    # the default neuro-core pipeline composes RepConv/SepConv chains (canonicalize,compose-linear,quantize):
+    # every synapse then sees spikes and the model fits the shipped 24-bit chip, bit-exact
+    shipped = tmp_path / f"cfg_{name}_shipped"
+    ok("compile", pt2, "--target", "neuro-core", "--time-layout", "TB", "-o", shipped, "--calibration", x)
+    assert json.loads((shipped / "config.json").read_text())["accumulator_bits"] == 24
+    mlir = tmp_path / f"{name}.mlir"
+    ok("import", pt2, "--time-layout", "TB", "-o", mlir)
+    r = ok("check", mlir, "--target", "neuro-core", "--inputs", "4")
+    assert "bit-exact" in r.stdout
+    # without compose-linear, a SepConv's real-valued depthwise sum needs 26 bits: a located diagnostic
+    r = fails("compile", pt2, "--target", "neuro-core", "--time-layout", "TB", "-o", out, "--calibration", x,
+              "-p", "canonicalize,quantize")
     assert re.search(r"spiking_models.py:\d+:\d+: error: neuro-core: layer \d+'s synaptic sum may reach \d+ in its "
                      r"32-bit sum, beyond the core's 24-bit accumulator \(needs \d+ bits, excess \d+\)", r.stderr)
     assert not out.exists()
@@ -266,8 +278,6 @@ def test_pt2_models(tmp_path):
     from snnc.backends.neuro_core.driver import check_model, compile_model
     from snnc.driver import load_module
 
-    mlir = tmp_path / f"{name}.mlir"
-    ok("import", pt2, "--time-layout", "TB", "-o", mlir)
     ok("opt", mlir, "-p", "canonicalize,quantize", "--calibration", x, "-o", tmp_path / "msf_int.mlir")
     compile_model(load_module(tmp_path / "msf_int.mlir"), out, target=str(wide))
     ok("sim", out, "--input", x, "-o", tmp_path / "msf_sim.npy")
