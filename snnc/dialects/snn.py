@@ -1,8 +1,8 @@
 """The ``snn`` dialect: networks (``snn.graph``), their inputs and outputs, neurons and delays.
 
 An ``snn.graph`` holds ONE time step of a network in a graph region.  The interpreter
-evaluates it T times; stateful ops (neurons, delays) carry their state from one step to
-the next.  A cycle must pass through an ``snn.delay`` (its result at step t is its operand
+evaluates it T times; stateful ops (neurons, delays, causal filters) carry their state from
+one step to the next.  A cycle must pass through an ``snn.delay`` (its result at step t is its operand
 at step t-1).
 
 Neuron equations are NIR-style discrete updates at step ``t`` (``x[t]`` the input):
@@ -32,7 +32,16 @@ from ..ir.opdef import (
     Trait,
 )
 from ..ir.types import TensorType, is_float_tensor, is_spike_tensor
-from .common import PARAM_ATTR_KINDS, check_param_broadcast, fmt_shape, is_float_param, param_array
+from .common import (
+    PARAM_ATTR_KINDS,
+    TENSOR_ATTR_KINDS,
+    check_param_broadcast,
+    fmt_shape,
+    is_float_param,
+    is_float_tensor_attr,
+    param_array,
+    tensor_attr_array,
+)
 from .nn import FloatOrSpikeTensor
 
 RESETS = ("hard", "soft", "none")
@@ -510,6 +519,60 @@ class Delay(OpDef):
             )
 
 
+class CausalFilter(OpDef):
+    """Causal time filter with a lower-triangular weight ``W [T, T]`` over the first ``T`` steps.
+
+    At step ``t`` (counted from 0 at the start of a run)::
+
+        y[t] = sum_{t' = 0..t} W[t, t'] * x[t']          for t = 0 .. T-1
+
+    elementwise over the operand's shape (every element filtered independently, the same
+    ``W``).  The sum runs over ``t' = 0, 1, .., t`` in that order; a spike (``i1``) operand
+    counts as 0/1.  ``W`` must be lower-triangular (every entry above the diagonal exactly 0;
+    the verifier rejects others): the filter never reads a future step.  Used by the SNN-ViT
+    saccadic attention (``snnc.nn.SaccadicSpikeSelfAttention``'s ``A = tril(W) a``).
+
+    State: the step counter and the past operand values ``x[0..t-1]``.  The filter is defined
+    for ``T`` steps only (its weight has no row for step ``T``): evaluating it at step
+    ``t >= T`` is a runtime error naming the op (the interpreter reports it; run the model for
+    at most ``T`` steps, as the PyTorch module it comes from).
+
+    Example::
+
+        %1 = "snn.causal_filter"(%0) {weight = dense<[[1.0, 0.0], [0.5, 0.5]]> : tensor<2x2xf64>}
+               : (tensor<4xf64>) -> tensor<4xf64>
+    """
+
+    name = "snn.causal_filter"
+    operands = (Operand("input", FloatOrSpikeTensor),)
+    results = (Result("result", FloatTensor),)
+    attributes = (
+        Attr("weight", TENSOR_ATTR_KINDS, doc="[T, T], lower-triangular: row t weighs steps 0..t",
+             check=is_float_tensor_attr, check_doc="must hold floats"),
+    )
+    traits = frozenset({Trait.STATEFUL})
+
+    def verify_(self) -> None:
+        x = _shape(self.operands[0])
+        r = _shape(self.results[0])
+        if r != x:
+            raise self.emit_error(f"result shape {fmt_shape(r)} must equal the input shape {fmt_shape(x)}")
+        xt, rt = self.operands[0].type, self.results[0].type
+        if is_float_tensor(xt) and xt.element != rt.element:  # type: ignore[attr-defined]
+            raise self.emit_error(f"operand element type {xt.element} must equal the result's {rt.element}")  # type: ignore[attr-defined]
+        w = tensor_attr_array(self, "weight")
+        assert w is not None
+        if w.ndim != 2 or w.shape[0] != w.shape[1] or w.shape[0] < 1:
+            raise self.emit_error(f"weight must be square [T, T] with T >= 1, got shape {fmt_shape(w.shape)}")
+        upper = np.argwhere(np.triu(w, 1) != 0)
+        if len(upper):
+            i, j = (int(a) for a in upper[0])
+            raise self.emit_error(
+                f"weight must be lower-triangular (the filter may not read future steps): weight[{i}, {j}] = "
+                f"{float(w[i, j])!r} lies above the diagonal"
+            )
+
+
 # =========================================================================== fused units
 
 #: ``snn.fused`` kinds: the neuron a unit ends in, or "stateless" (a chain of stateless ops).
@@ -655,6 +718,7 @@ OPS: tuple[type[OpDef], ...] = (
     Integrator,
     Threshold,
     Delay,
+    CausalFilter,
     Fused,
     Yield,
 )

@@ -3,7 +3,8 @@
 Neuron state is a dict of arrays ``[B, *shape]`` in the run's float dtype: ``{"v"}`` for
 ``snn.lif``/``snn.if``/``snn.li``/``snn.integrator``, ``{"i", "v"}`` for the current-based
 neurons; ``v`` is the membrane AFTER the reset.  ``snn.delay`` keeps a tuple of the last
-``steps`` operand values (oldest first).  ``snn.input``/``snn.output`` are handled by the
+``steps`` operand values (oldest first); ``snn.causal_filter`` the step counter and the past
+operands.  ``snn.input``/``snn.output`` are handled by the
 driver (:func:`snnc.interp.core.run_graph`); ``snn.output`` has a no-op kernel.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dialects.common import param_array
+from ..dialects.common import param_array, tensor_attr_array
 from ..ir.core import Operation
 from ..ir.types import TensorType, si2
 from .core import RunContext, kernel, stateful_kernel
@@ -175,6 +176,35 @@ class Delay:
         self, op: Operation, inputs: list[np.ndarray], state: tuple[np.ndarray, ...], ctx: RunContext
     ) -> tuple[None, tuple[np.ndarray, ...]]:
         return None, (*state[1:], inputs[0])
+
+
+@stateful_kernel("snn.causal_filter")
+class CausalFilter:
+    """State ``(t, past)``: the step counter and the past operands ``[t, B, *shape]`` (float)."""
+
+    def init(self, op: Operation, ctx: RunContext) -> tuple[int, np.ndarray]:
+        return 0, np.zeros((0, ctx.batch, *_shape(op)), dtype=ctx.float_dtype)
+
+    def step(self, op: Operation, inputs: list[np.ndarray], state: tuple[int, np.ndarray],
+             ctx: RunContext) -> tuple[list[np.ndarray], tuple[int, np.ndarray]]:
+        t, past = state
+        w = _weight(op, ctx)
+        if t >= w.shape[0]:
+            raise op.emit_error(
+                f"step {t} is past the last step {w.shape[0] - 1} of this causal filter (weight [{w.shape[0]}, "
+                f"{w.shape[0]}]): run the model for at most {w.shape[0]} steps"
+            )
+        xs = np.concatenate([past, _x(inputs, ctx)[None]], axis=0)  # [t+1, B, *shape]
+        y = (w[t, : t + 1] @ xs.reshape(t + 1, -1)).reshape(xs.shape[1:])
+        return [y.astype(ctx.float_dtype, copy=False)], (t + 1, xs)
+
+
+def _weight(op: Operation, ctx: RunContext) -> np.ndarray:
+    cache = ctx.extra.setdefault("snn.param_cache", {})
+    key = (id(op), "weight")
+    if key not in cache:
+        cache[key] = tensor_attr_array(op, "weight", ctx.float_dtype)
+    return cache[key]
 
 
 @kernel("snn.output")

@@ -15,7 +15,10 @@ Rules (each violation is a diagnostic at the op's Python source line):
   except a final readout: ``mean``/``sum`` over ``T`` or selecting the last step
   (``x[-1]``), which may only be followed by shape ops and affine ops (linear, conv,
   batch norm, scaling; for ``sum`` only bias-free ones) before an output.  The readout
-  becomes the ``snn.output``'s ``readout`` attribute;
+  becomes the ``snn.output``'s ``readout`` attribute.  The one other time mixing accepted is
+  a causal time filter, ``einsum("ts,sbhn->tbhn", tril(W), x)`` with a constant
+  lower-triangular ``W [T, T]`` over the model's time axis (SNN-ViT saccadic attention):
+  it becomes ``snn.causal_filter``;
 * multi-step neurons (``torch.ops.snnc.lif`` etc.) need the time axis first in their
   input; single-step neurons (``lif_step`` etc.) reject an input that still carries ``T``;
   a neuron's initial state must be the neuron's rest value (``v_init``, current 0), and its
@@ -1073,6 +1076,98 @@ def _select(ctx: Ctx, args: list[TV]) -> list[TV]:
         raise ctx.fail(f"'{ctx.name()}' reads out over time twice")
     lead = x.lead[:d] + x.lead[d + 1 :]
     return [TV(value=x.value, lead=lead, sizes=tuple(shape), element=x.element, readout="last")]
+
+
+# =========================================================================== time filters and thresholds
+
+
+@converts("aten.tril", "aten.triu")
+def _tri(ctx: Ctx, args: list[TV]) -> list[TV]:
+    """``tril``/``triu`` of a parameter or constant (folded); on a computed tensor it is unsupported."""
+    x = args[0]
+    k = int(_scalar(ctx, args[1], "diagonal")) if len(args) > 1 and args[1].const is not None else 0
+    if not x.is_const_tensor:
+        raise ctx.fail(f"'{ctx.name()}' of a tensor computed from the inputs is not supported (only of a parameter)")
+    fn = np.tril if ctx.name() == "aten.tril" else np.triu
+    return [_const_result(ctx, fn(x.const_array(), k))]
+
+
+_EINSUM_TERM = re.compile(r"^[a-zA-Z]+$")
+
+
+@converts("aten.einsum")
+def _einsum(ctx: Ctx, args: list[TV]) -> list[TV]:
+    """The time-mixing einsum of a causal filter: ``W [T, T]`` (a constant) times a tensor over its
+    time axis, ``"ts,sbhn->tbhn"`` (any labels, either operand order, ``W`` or ``W^T``).  It becomes
+    ``snn.causal_filter`` (``y[t] = sum_{s<=t} W[t, s] x[s]``) when ``W`` is lower-triangular and
+    of the model's time length.  Other einsums are rejected."""
+    eq = str(_scalar(ctx, args[0], "equation")).replace(" ", "")
+    ops = args[1].const if isinstance(args[1].const, list) else None
+    if ops is None or len(ops) != 2 or "->" not in eq:
+        raise ctx.fail(f"'{ctx.name()}' with equation '{eq}': only a two-operand einsum over the time axis (a causal "
+                       "time filter, e.g. 'ts,sbhn->tbhn') is supported")
+    ins, out = eq.split("->")
+    terms = ins.split(",")
+    if len(terms) != 2 or not all(_EINSUM_TERM.match(t) for t in (*terms, out)) or "." in eq:
+        raise ctx.fail(f"'{ctx.name()}' with equation '{eq}': only explicit two-operand equations are supported")
+    wi = 0 if isinstance(ops[0], TV) and ops[0].is_const_tensor else 1
+    w, x = ops[wi], ops[1 - wi]
+    wl, xl = terms[wi], terms[1 - wi]
+    generic = (f"'{ctx.name()}' with equation '{eq}': only a causal filter over the time axis is supported "
+               "(a constant lower-triangular [T, T] matrix times a tensor over its time axis, e.g. 'ts,sbhn->tbhn')")
+    if not (isinstance(w, TV) and w.is_const_tensor and isinstance(x, TV) and x.is_tensor) or len(wl) != 2:
+        raise ctx.fail(generic)
+    if len(xl) != len(x.sizes) or len(set(xl)) != len(xl) or len(out) != len(xl):
+        raise ctx.fail(generic)
+    if wl[0] == wl[1]:
+        raise ctx.fail(generic)
+    # The contracted label: in W and x, not in the output; the output has W's other label in its place.
+    contracted = [c for c in wl if c in xl and c not in out]
+    if len(contracted) != 1:
+        raise ctx.fail(generic)
+    c = contracted[0]
+    other = wl[1] if wl[0] == c else wl[0]
+    i = xl.index(c)
+    if other in xl or out != xl[:i] + other + xl[i + 1 :]:
+        raise ctx.fail(generic)
+    if i >= len(x.lead) or x.lead[i] != "T":
+        where = f"the {x.lead[i]} axis" if i < len(x.lead) else "a per-sample axis"
+        raise ctx.fail(f"'{ctx.name()}' with equation '{eq}' mixes {where} with a constant matrix; only a causal "
+                       "filter over the model's time axis (T) is supported")
+    _check_readout_ok(ctx, [x], "none")
+    wa = w.const_array()
+    weight = wa if wl[0] == other else wa.T  # weight[t, s]: output step t, input step s
+    t_len = x.sizes[i]
+    if weight.shape != (t_len, t_len):
+        raise ctx.fail(f"'{ctx.name()}': the time filter's matrix has shape {list(weight.shape)}, expected "
+                       f"[{t_len}, {t_len}] for {t_len} time steps")
+    upper = np.argwhere(np.triu(weight, 1) != 0)
+    if len(upper):
+        a, b = (int(v) for v in upper[0])
+        raise ctx.fail(f"'{ctx.name()}' mixes time steps non-causally: step {a} reads step {b} (weight "
+                       f"{float(weight[a, b])!r}); only a lower-triangular time filter (torch.tril) can run step by step")
+    shape, elt = ctx.result_info()
+    felt = _float_elt(ctx, elt)
+    v = ctx.create(snn.CausalFilter, [x.value], x.sample, felt,  # type: ignore[list-item]
+                   weight=_const_attr(weight, felt, "causal_filter_weight"))
+    return [_with(x, v, shape)]
+
+
+@converts("aten.ge.Scalar", "aten.gt.Scalar")
+def _compare_scalar(ctx: Ctx, args: list[TV]) -> list[TV]:
+    """``x >= c`` / ``x > c`` of a computed tensor: ``snn.threshold`` (a bool/spike result)."""
+    x = args[0]
+    if x.is_const_tensor:
+        fn = np.greater_equal if ctx.name() == "aten.ge.Scalar" else np.greater
+        return [_const_result(ctx, fn(x.const_array(), float(_scalar(ctx, args[1], "threshold"))))]
+    x = _tensor(ctx, x)
+    _check_readout_ok(ctx, [x], "none")
+    shape, _ = ctx.result_info()
+    c = float(_scalar(ctx, args[1], "threshold"))
+    felt = x.element if isinstance(x.element, FloatType) else f32
+    v = ctx.create(snn.Threshold, [x.value], x.sample, i1,  # type: ignore[list-item]
+                   theta=FloatAttr(c, felt), cmp=StringAttr("ge" if ctx.name() == "aten.ge.Scalar" else "gt"))
+    return [_with(x, v, shape)]
 
 
 # =========================================================================== state initialisers

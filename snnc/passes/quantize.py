@@ -375,6 +375,10 @@ class Quantize(_QuantizeOptions):
         from .fuse_lif import unfuse
 
         unfuse(module)  # snn.fused units (fuse-lif) are their regions' ops in order: lower those
+        for op in module.walk():
+            if op.op_name == "snn.causal_filter":
+                raise op.emit_error("is not lowered to integers yet: quantize has no integer form of a causal time "
+                                    "filter (the SNN-ViT saccadic attention); run the model in floats (snnc run)")
         before = module.clone()
         graphs = [op for op in module.body.ops if isinstance(op, Graph)]
         calib_sets: dict[str, dict[str, np.ndarray]] = {}

@@ -1,0 +1,11 @@
+// RUN: not snnc opt %s 2>&1 | filecheck %s
+// snn.causal_filter: the weight must be square [T, T]
+
+"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<4xf32>
+    // CHECK: {{.*}}invalid-causal-filter-shape.mlir:8:{{[0-9]+}}: error: 'snn.causal_filter' op weight must be square [T, T] with T >= 1, got shape [2, 3]
+    %y = "snn.causal_filter"(%x) {weight = dense<[[1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]> : tensor<2x3xf32>} : (tensor<4xf32>) -> tensor<4xf32>
+    "snn.output"(%y) {index = 0 : i64, name = "y"} : (tensor<4xf32>) -> ()
+  }) {sym_name = "g"} : () -> ()
+}) : () -> ()
