@@ -1110,6 +1110,8 @@ def _einsum(ctx: Ctx, args: list[TV]) -> list[TV]:
     terms = ins.split(",")
     if len(terms) != 2 or not all(_EINSUM_TERM.match(t) for t in (*terms, out)) or "." in eq:
         raise ctx.fail(f"'{ctx.name()}' with equation '{eq}': only explicit two-operand equations are supported")
+    if all(isinstance(o, TV) and o.is_const_tensor for o in ops):  # parameters only: folded
+        return [_const_result(ctx, np.einsum(eq, *(o.const_array() for o in ops)))]
     wi = 0 if isinstance(ops[0], TV) and ops[0].is_const_tensor else 1
     w, x = ops[wi], ops[1 - wi]
     wl, xl = terms[wi], terms[1 - wi]

@@ -210,3 +210,34 @@ def test_causal_filter_kernel_by_hand():
     # y[0] = 2 x0; y[1] = -x0 + 0.5 x1; y[2] = 0.25 x0 + 0.5 x1 + x2
     np.testing.assert_array_equal(out["y"], [[2.0, -4.0], [0.5, 2.25], [-2.25, 7.75]])
     np.testing.assert_array_equal(out["z"], [[2.0, 0.0], [-0.5, 0.5], [0.75, 1.5]])
+
+
+def test_passes_keep_the_causal_filter_semantics():
+    """canonicalize, attention-mask-add and fuse-lif on the imported attention, translation-validated
+    over T steps (the filter's length)."""
+    from snnc.passes.validate import validate_pipeline
+
+    module = _import(_attention(_random_lower(7)))
+    report, after = validate_pipeline(module, "canonicalize,attention-mask-add,fuse-lif", steps=T, seeds=(0, 1, 2),
+                                      spike_prob=0.4)
+    assert report.ok, report.summary()
+    assert sum(op.op_name == "snn.causal_filter" for op in after.walk()) == 1
+
+
+def test_einsum_of_parameters_is_folded():
+    class M(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a = nn.Parameter(torch.rand(3, 5, dtype=torch.float64))
+            self.b = nn.Parameter(torch.rand(5, 2, dtype=torch.float64))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x @ torch.einsum("ij,jk->ik", self.a, self.b)
+
+    m = M().eval()
+    module = import_torch(m, torch.zeros(1, 4, 3, dtype=torch.float64))
+    x = torch.rand(2, 4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        ref = m(x).numpy()
+    ours = run(module, {"x": x[None].numpy()}, batched=True).outputs["output"][0]
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
