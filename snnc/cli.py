@@ -323,14 +323,13 @@ def _backend_driver(target: Target):
 
 def _lower_to_integer(module, pass_pipeline: str, calibration: Path | None) -> None:
     """Run the lowering pipeline unless the module is already integer (spike dialect) IR."""
-    from .passes import PassManager, parse_pipeline
+    from .passes import parse_pipeline
+    from .passes.lower import is_integer, lower_to_integer
 
-    already_integer = not any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
-                              for op in module.walk())
-    if not already_integer:
+    if not is_integer(module):
         passes = parse_pipeline(pass_pipeline)
         _set_calibration(passes, calibration)
-        PassManager(passes).run(module)
+        lower_to_integer(module, pass_pipeline, passes=passes)
 
 
 @app.command("compile")

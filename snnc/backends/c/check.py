@@ -125,8 +125,7 @@ def check(
     m4: bool = True,
 ) -> CheckReport:
     from ...dialects.snn import find_graph
-    from ...passes import PassManager, parse_pipeline
-    from ...passes.quantize import Quantize
+    from ...passes.lower import lower_to_integer
     from ...passes.validate import random_inputs
     from .m4 import build_m4, m4_size, run_m4, tools_available, write_m4_project
 
@@ -139,13 +138,7 @@ def check(
     readouts = {str(o.attr("name")): str(o.attr("readout")) for o in g.outputs()}
     integer = module.clone()
     assert isinstance(integer, ModuleOp)
-    if any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
-           for op in integer.walk()):
-        passes = parse_pipeline(pipeline)
-        for p in passes:
-            if isinstance(p, Quantize) and p.calibration is None and not p.calibration_file:
-                p.calibration = calibration if calibration is not None else inputs
-        PassManager(passes).run(integer)
+    lower_to_integer(integer, pipeline, calibration=calibration if calibration is not None else inputs)
     ref = _int_outputs(integer, inputs)
     levels: list[tuple[str, dict[str, np.ndarray] | None, str]] = [("integer interpreter", ref, "")]
     xs = host_inputs(integer, inputs)

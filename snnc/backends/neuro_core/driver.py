@@ -85,8 +85,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     simulator equals the integer interpreter bit for bit."""
     from ...dialects.snn import find_graph
     from ...ir.builtin import ModuleOp
-    from ...passes import PassManager, parse_pipeline
-    from ...passes.quantize import Quantize
+    from ...passes.lower import lower_to_integer
     from ...passes.validate import random_inputs
     from ..c.check import _float_series, _real_agreement
     from .check import compare_sim
@@ -98,13 +97,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     float_out = _float_series(module, inputs)
     integer = module.clone()
     assert isinstance(integer, ModuleOp)
-    if any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
-           for op in integer.walk()):
-        passes = parse_pipeline(pipeline)
-        for p in passes:
-            if isinstance(p, Quantize) and p.calibration is None and not p.calibration_file:
-                p.calibration = calibration if calibration is not None else inputs
-        PassManager(passes).run(integer)
+    lower_to_integer(integer, pipeline, calibration=calibration if calibration is not None else inputs)
     cfg_dir = work / "neuro-core"
     if cfg_dir.exists():
         shutil.rmtree(cfg_dir)

@@ -139,18 +139,11 @@ def simulate_design(design: RtlDesign, inputs: dict[str, np.ndarray], simulator:
 
 
 def _lower(module: ModuleOp, pipeline: str, calibration: Any, inputs: dict[str, np.ndarray]) -> ModuleOp:
-    from ...passes import PassManager, parse_pipeline
-    from ...passes.quantize import Quantize
+    from ...passes.lower import lower_to_integer
 
     integer = module.clone()
     assert isinstance(integer, ModuleOp)
-    if any(op.dialect == "snn" and op.op_name not in ("snn.graph", "snn.input", "snn.output", "snn.delay")
-           for op in integer.walk()):
-        passes = parse_pipeline(pipeline)
-        for p in passes:
-            if isinstance(p, Quantize) and p.calibration is None and not p.calibration_file:
-                p.calibration = calibration if calibration is not None else inputs
-        PassManager(passes).run(integer)
+    lower_to_integer(integer, pipeline, calibration=calibration if calibration is not None else inputs)
     return integer
 
 
