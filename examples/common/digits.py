@@ -36,7 +36,8 @@ def load_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fit(net: Any, Xtr: np.ndarray, ytr: np.ndarray, epochs: int, lr: float = 5e-3) -> None:
-    """Train ``net`` (input ``[B, 64]``, output spike counts ``[B, 10]``) in place."""
+    """Train ``net`` (input a batch of ``Xtr`` rows, output spike counts ``[B, 10]``) in place (Adam, batches of 64,
+    cross-entropy of 2x the counts)."""
     import torch
     from torch.nn import functional as F
 

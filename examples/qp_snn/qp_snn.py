@@ -46,16 +46,14 @@ def qp_rescale_torch(w, bits: int):
 
 def train(channels: int, epochs: int, bits: int | None, seed: int = 0):
     import torch
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
     from torch import nn
     from torch.nn import functional as F
 
-    from snnc.nn import LIF, reset_net
+    from examples.common.digits import fit, load_split
+    from snnc.nn import LIF
 
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0, stratify=y)
+    Xtr, Xte, ytr, yte = load_split()
+    Xtr, Xte = Xtr.reshape(-1, 1, 8, 8), Xte.reshape(-1, 1, 8, 8)
     torch.manual_seed(seed)
 
     class Net(nn.Module):
@@ -79,17 +77,7 @@ def train(channels: int, epochs: int, bits: int | None, seed: int = 0):
             return self.lif2(p @ wf.T).sum(dim=0)
 
     net = Net()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-    xt, yt = torch.tensor(Xtr), torch.tensor(ytr)
-    for _ in range(epochs):
-        perm = torch.randperm(len(xt))
-        for i in range(0, len(xt), 64):
-            idx = perm[i : i + 64]
-            reset_net(net)
-            loss = F.cross_entropy(net(xt[idx]) * 2.0, yt[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    fit(net, Xtr, ytr, epochs, lr=1e-2)
     with torch.no_grad():
         wc, wf = (w.detach().numpy().astype(np.float64) for w in net.weights())
     return wc, wf, (Xtr, Xte, ytr, yte)
