@@ -61,6 +61,8 @@ def every_op_module() -> ModuleOp:
     v_li = op("snn.li", [mn], T((10,)), alpha=FloatAttr(0.9, f32))
     v_cli = op("snn.cuba_li", [mn], T((10,)), alpha_syn=FloatAttr(0.8, f32), alpha=FloatAttr(0.9, f32))
     v_int = op("snn.integrator", [sm], T((1,)))
+    # a causal time filter over 4 steps (lower-triangular weight; the CLI test runs T = 4)
+    op("snn.causal_filter", [mn], T((10,)), weight=DenseElementsAttr(T((4, 4)), np.tril(np.ones((4, 4))) / 2))
     th = op("snn.threshold", [v_li], T((10,), i1), theta=FloatAttr(0.1, f32))
     # a fuse-lif unit (snn.fused, its region ending in snn.yield): scale -> lif.  One operand type and one
     # result type: IRDL binds a variadic group to one type, so mixed-type units fail its check (docs/passes.md)
