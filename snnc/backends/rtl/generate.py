@@ -15,15 +15,20 @@ output maps; the format of ``snnc.sim``) is translated into the RTL's artifacts:
 * weights at the smallest two's complement width that holds every weight (>= 2 bits);
 * real-valued graph inputs are quantized on the host and sent as graded events (sign + magnitude of
   ``MAG_BITS`` bits: the core adds ``m * w``, saturating like any accumulation); spike inputs as events of
-  magnitude 1;
+  magnitude 1; integer inputs (ternary ``si2`` spikes: sign + magnitude 1) as events of sign and magnitude
+  ``|x|``;
 * the per-step core order is the mapping's topological order, so a spike reaches a later core in the same
   time step (no synaptic delay), exactly as the integer interpreter; events reach each core in increasing
   axon order (host events are sorted; routed spikes arrive in neuron order, and the mapping numbers a core's
   axons in source order).
 
-What the core cannot do is a located diagnostic at the op: the multiplicative (``mul``) leak, ternary
-neurons, ``spike.li`` and every op the neuro-core mapping rejects, integer (non-spike, non-quantized) graph
-inputs, more than ``rtl.max_cores`` cores, graded inputs wider than ``rtl.graded_input_bits``.
+Ternary (``si2``) neurons map to the core's ternary mode (params row 9 of the mapping; a -1 spike is an event
+with sign 1, which subtracts the weight, for routed spikes and for ``si2`` graph inputs alike).
+
+What the core cannot do is a located diagnostic at the op: the multiplicative (``mul``) leak on a target
+without it, ternary neurons on a target with ``core.ternary = false``, ``spike.li`` and every op the
+neuro-core mapping rejects, more than ``rtl.max_cores`` cores, graded (quantized or integer) inputs wider
+than ``rtl.graded_input_bits``.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ def _loc(op):
 def _precheck(module, tgt) -> None:
     """Diagnostics for what the reference core cannot do, located at the op, before the mapping runs."""
     from ...dialects.snn import find_graph
-    from ...ir.types import i1
+    from ...ir.types import i1, si2
 
     g = find_graph(module)
     modes = tgt["core"]["leak_modes"]
@@ -96,9 +101,11 @@ def _precheck(module, tgt) -> None:
                 raise error("rtl: a multi-spike spike.lif (spike_fn = \"multi\": it sends its spike count as a graded "
                             "event) has no counterpart in the reference core, whose neurons send single spikes",
                             _loc(op))
-            if op.results[0].type.element != i1:
-                raise error("rtl: the generator maps binary spike.lif neurons only (this one is ternary, si2); "
-                            "the core's ternary mode is not reachable from the neuro-core mapping yet", _loc(op))
+            if op.results[0].type.element not in (i1, si2) or (op.results[0].type.element == si2
+                                                                and not tgt["core"].get("ternary", False)):
+                raise error(f"rtl: spike.lif with {op.results[0].type.element} spikes: target '{tgt.name}' maps "
+                            "binary (i1) spike.lif neurons" + (" and ternary (si2) ones" if tgt["core"].get(
+                                "ternary", False) else " only (core.ternary = false)"), _loc(op))
         elif op.op_name in _UNSUPPORTED:
             raise error(f"rtl: {op.op_name} {_UNSUPPORTED[op.op_name]}; the reference core has LIF neurons with one "
                         "compartment that send single spikes (the neuro-core mapping's relay neurons, delayed "
@@ -129,7 +136,7 @@ def _check_config(cfg: dict, cores) -> None:
             if entry.get(key):
                 raise error(f"rtl: core {c} of the mapping uses axon groups ('{key}': delays or requantized "
                             "branches), which the reference core does not have")
-    rows = {9: "ternary neurons", 10: "a current compartment", 17: "graded or multi-spike outputs",
+    rows = {10: "a current compartment", 17: "graded or multi-spike outputs",
             19: "a membrane floor (v_min)"}
     for c, (_, p) in enumerate(cores):
         for r, what in rows.items():
@@ -157,6 +164,19 @@ def _bits_for(values: np.ndarray) -> int:
     while not (-(1 << (b - 1)) <= lo and hi <= (1 << (b - 1)) - 1):
         b += 1
     return b
+
+
+def _input_bound(module, name: str) -> int:
+    """Largest magnitude of the integer graph input ``name`` (1 for ternary si2 spikes)."""
+    from ...dialects.snn import find_graph
+    from ...dialects.spike import value_bound
+    from ...ir.types import si2
+
+    for op in find_graph(module).body.ops:
+        if op.op_name == "snn.input" and str(op.attr("name")) == name:
+            t = op.results[0].type
+            return 1 if t.element == si2 else int(value_bound(t))  # si2 carries ternary spikes {-1, 0, 1}
+    raise error(f"rtl: the mapping names a graph input '{name}' that the graph does not have")
 
 
 def map_module(module, target=TARGET) -> tuple[dict, list, dict]:
@@ -189,9 +209,8 @@ def map_module(module, target=TARGET) -> tuple[dict, list, dict]:
                 sc = np.load(d / f"input{k}_scale.npy").astype(np.float64)
                 flat = sc.reshape(-1)
                 e["scale"] = float(flat[0]) if flat.size and (flat == flat[0]).all() else sc.tolist()
-            elif spec["kind"] == "integer":
-                raise error(f"rtl: graph input '{spec['name']}' is an integer tensor; the generator sends spike "
-                            "inputs and quantized real-valued inputs (spike.quantize) only")
+            elif spec["kind"] == "integer":  # e.g. ternary (si2) spikes: events of sign + magnitude |x|
+                e["bound"] = _input_bound(module, spec["name"])
             inputs.append(e)
         outputs = [{"name": s["name"], "shape": list(s["shape"]),
                     "neurons": np.load(d / s["neurons"]).reshape(-1, 2).tolist()} for s in cfg.get("outputs", [])]
@@ -227,6 +246,14 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
             mag_bits = max(mag_bits, b)
             for _, c, a in spec["routes"]:
                 mag[c][a] = max(mag[c][a], 1 << (b - 1))
+        elif spec["kind"] == "integer":
+            m = int(spec["bound"])
+            if m.bit_length() > rtl["graded_input_bits"]:
+                raise error(f"rtl: integer input '{spec['name']}' has values of magnitude up to {m}, the core's "
+                            f"graded events carry at most {rtl['graded_input_bits']} bits (rtl.graded_input_bits)")
+            mag_bits = max(mag_bits, m.bit_length())
+            for _, c, a in spec["routes"]:
+                mag[c][a] = max(mag[c][a], m)
     for c, ((w, _), (_, a)) in enumerate(zip(cores, widths, strict=True)):
         if a < acc_bits:
             worst = int((np.abs(w) * mag[c][:, None]).sum(axis=0).max(initial=0))
@@ -241,7 +268,7 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
         raise error(f"rtl: the layers' mul leaks use different frac_bits ({fracs}); the mesh's cores share one "
                     "FRAC_BITS: quantize all layers at one frac-bits")
     frac_bits = fracs[0] if fracs else 0
-    cores = [(w, p if p.shape[0] >= 9 else np.concatenate([p, np.zeros((9 - p.shape[0], p.shape[1]), np.int64)]))
+    cores = [(w, p if p.shape[0] >= 10 else np.concatenate([p, np.zeros((10 - p.shape[0], p.shape[1]), np.int64)]))
              for w, p in cores]
     par = int(rtl["par"])
     vmax = (1 << (mem_bits - 1)) - 1
@@ -258,7 +285,8 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
             return np.concatenate([p[row], np.full(pad, fill, dtype=np.int64)])
 
         cfgs.append(CoreConfig(weights=W, v_th=col(0, vmax), v_reset=col(1, 0), bias=col(2, 0),
-                               leak_shift=col(3, 0), reset_mode=col(4, 0), cmp=col(5, 1), ternary=False,
+                               leak_shift=col(3, 0), reset_mode=col(4, 0), cmp=col(5, 1),
+                               ternary=col(9, 0).astype(bool),
                                weight_bits=weight_bits, mem_bits=mem_bits, acc_bits=acc_bits,
                                leak_mul=col(6, 0).astype(bool), decay=col(7, 0), frac_bits=frac_bits))
     routes: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -285,6 +313,7 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
         "frac_bits": frac_bits,
         "fifo_depth": int(rtl["fifo_depth"]),
         "par": par,
+        "ternary_neurons": int(sum(int(c.ternary[:n].sum()) for c, (_, n) in zip(cfgs, used, strict=True))),
         "weight_memory_bits": int(sum(c.n_axons * c.n_neurons for c in cfgs)) * weight_bits,
     }
     io_json = {"format": "snnc-rtl-io", "version": 1, "cores": C, "neurons": report["core_neurons"],
@@ -328,6 +357,8 @@ def cores_vh(mesh: MeshConfig, report: dict) -> str:
             f"localparam [{c.n_neurons * 2 - 1}:0] {p}_RESET_MODE = {_vec(c.reset_mode, 2)};",
             f"localparam [{c.n_neurons - 1}:0] {p}_CMP_GT = {_vec(c.cmp, 1)};",
         ]
+        if c.ternary.any():
+            lines.append(f"localparam [{c.n_neurons - 1}:0] {p}_TERNARY = {_vec(c.ternary, 1)};")
         if c.frac_bits:
             lines += [f"localparam integer {p}_FRAC_BITS = {c.frac_bits};",
                       f"localparam [{c.n_neurons - 1}:0] {p}_LEAK_MUL = {_vec(c.leak_mul, 1)};",

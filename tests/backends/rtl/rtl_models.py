@@ -6,7 +6,20 @@ import numpy as np
 
 import snnc.dialects  # noqa: F401  (registers the ops)
 from snnc.dialects.snn import Graph
-from snnc.ir import Builder, DenseArrayAttr, DenseElementsAttr, FloatAttr, ModuleOp, f32, i1, i64, tensor, verify
+from snnc.ir import (
+    Builder,
+    DenseArrayAttr,
+    DenseElementsAttr,
+    FloatAttr,
+    ModuleOp,
+    StringAttr,
+    f32,
+    i1,
+    i64,
+    si2,
+    tensor,
+    verify,
+)
 
 
 def _w(*shape: int, seed: int = 0, scale: float = 1.0) -> DenseElementsAttr:
@@ -121,3 +134,17 @@ def cuba_model() -> ModuleOp:
     lin = g.op("nn.linear", [x], T((3,)), weight=_w(3, 4, seed=6))
     s = g.op("snn.cuba_lif", [lin], T((3,), i1), alpha_syn=FloatAttr(0.5, f32), alpha=FloatAttr(0.75, f32))
     return g.done([("out", s)])
+
+
+def ternary_model(sizes=(8, 12, 5), seed: int = 3) -> ModuleOp:
+    """QT-SNN style: ternary spike input x [8] (si2) -> linear -> ternary LIF (si2 spikes, soft reset, alpha 0.875)
+    -> linear -> binary LIF; outputs both layers' spikes (the hidden layer's -1 spikes reach the output layer as
+    events that subtract their weights)."""
+    g, T = _G(), tensor
+    x = g.op("snn.input", [], T((sizes[0],), si2), name="x", index=0)
+    lin = g.op("nn.linear", [x], T((sizes[1],)), weight=_w(sizes[1], sizes[0], seed=seed, scale=0.8))
+    h = g.op("snn.lif", [lin], T((sizes[1],), si2), alpha=FloatAttr(0.875, f32), v_th=FloatAttr(1.0, f32),
+             reset=StringAttr("soft"))
+    lin2 = g.op("nn.linear", [h], T((sizes[2],)), weight=_w(sizes[2], sizes[1], seed=seed + 1, scale=0.7))
+    s = g.op("snn.lif", [lin2], T((sizes[2],), i1), alpha=FloatAttr(0.875, f32), v_th=FloatAttr(1.0, f32))
+    return g.done([("hidden", h), ("out", s)])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rtl_models import chain_model, conv_model, lif_mul_model
+from rtl_models import chain_model, conv_model, lif_mul_model, ternary_model
 
 from snnc.backends.rtl.sim import have
 from snnc.ir import DiagnosticError
@@ -200,4 +200,35 @@ def test_cuba_current_compartment_is_a_located_diagnostic(tmp_path):
     m = _lower(cuba_model(), "canonicalize,quantize", None, {"x": np.zeros((4, 4), dtype=bool)})
     with pytest.raises(DiagnosticError, match="spike.li .*current compartment"):
         generate(m, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@needs_iverilog
+@needs_verilator
+def test_ternary_spikes_bit_exact_icarus_and_verilator(tmp_path):
+    """QT-SNN style: si2 input -> ternary LIF (soft reset) -> LIF. The hidden layer's -1 spikes (and the input's)
+    are events with sign 1 that subtract their weights; every layer bit-exact in both simulators."""
+    r = _check(ternary_model(), tmp_path, steps=12, simulators=("iverilog", "verilator"))
+    assert r.ok, r.table()
+    rep = r.design.report
+    assert rep["ternary_neurons"] == 12 and rep["mag_bits"] == 1 and rep["cores"] == 2
+    h = r.runs[0].outputs["hidden"]
+    assert (h == -1).any() and (h == 1).any(), "the hidden layer fires both signs"
+    assert r.runs[0].outputs["out"].any()
+    assert np.array_equal(r.runs[0].cycles, r.runs[1].cycles)
+    assert "TERNARY" in (r.design.out_dir / "cores.vh").read_text()
+
+
+def test_ternary_rejected_by_a_binary_target(tmp_path):
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+
+    tgt = tmp_path / "binary.toml"
+    text = TARGET_TOML.read_text()
+    assert "\nternary = true" in text
+    tgt.write_text(text.replace("\nternary = true", "\nternary = false"))
+    x = np.random.default_rng(0).integers(-1, 2, size=(4, 8)).astype(np.int8)
+    m = _lower(ternary_model(), "canonicalize,quantize", None, {"x": x})
+    with pytest.raises(DiagnosticError, match=r"spike.lif with si2 spikes.*core.ternary = false"):
+        generate(m, tmp_path / "out", str(tgt))
     assert not (tmp_path / "out").exists()
