@@ -8,6 +8,8 @@ these seeds).  The filter is defined for T steps: running the graph longer is a 
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -241,3 +243,25 @@ def test_einsum_of_parameters_is_folded():
         ref = m(x).numpy()
     ours = run(module, {"x": x[None].numpy()}, batched=True).outputs["output"][0]
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-12)
+
+
+def test_cli_run_past_T_exits_1_without_writing(tmp_path):
+    from typer.testing import CliRunner
+
+    from snnc.cli import app
+
+    src = tmp_path / "sacc.mlir"
+    src.write_text(print_module(_import(_attention())))
+    rng = np.random.default_rng(0)
+    for steps in (T, T + 1):
+        np.savez(tmp_path / f"in{steps}.npz", **{n: (rng.random((steps, N, C)) < 0.4).astype(np.float64) for n in QKV})
+    runner = CliRunner()
+    out = tmp_path / "o.npy"
+    r = runner.invoke(app, ["run", str(src), "--input", str(tmp_path / f"in{T + 1}.npz"), "-o", str(out)])
+    assert r.exit_code == 1 and "Traceback" not in r.stderr
+    assert re.search(rf"sacc\.mlir:\d+:\d+: error: 'snn.causal_filter' op step {T} is past the last step {T - 1}",
+                     r.stderr), r.stderr
+    assert not out.exists()
+    r = runner.invoke(app, ["run", str(src), "--input", str(tmp_path / f"in{T}.npz"), "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    assert np.load(out).shape == (T, N, C)
