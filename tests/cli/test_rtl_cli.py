@@ -86,13 +86,39 @@ def test_check_mismatch_exits_1(tmp_path, monkeypatch):
     assert "rtl: Verilator" in r.stdout and "skipped: verilator not installed" in r.stdout
 
 
+MAXPOOL = """"builtin.module"() ({
+  "snn.graph"() ({
+    %x = "snn.input"() {index = 0 : i64, name = "x"} : () -> tensor<1x4x4xi1>
+    %mp = "nn.max_pool2d"(%x) {kernel_size = array<i64: 2, 2>, padding = array<i64: 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x4x4xi1>) -> tensor<1x2x2xi1>
+    %fl = "nn.flatten"(%mp) {end_dim = -1 : i64, start_dim = 0 : i64} : (tensor<1x2x2xi1>) -> tensor<4xi1>
+    %l = "nn.linear"(%fl) {weight = dense<[[0.5, -0.25, 1.0, 0.75], [1.0, 1.0, -0.5, 0.25]]> : tensor<2x4xf32>} : (tensor<4xi1>) -> tensor<2xf32>
+    %s = "snn.lif"(%l) {alpha = 5.000000e-01 : f32, v_th = 1.000000e+00 : f32} : (tensor<2xf32>) -> tensor<2xi1>
+    "snn.output"(%s) {index = 0 : i64, name = "out"} : (tensor<2xi1>) -> ()
+  }) {sym_name = "main"} : () -> ()
+}) : () -> ()
+"""
+
+
 def test_compile_unsupported_op_is_a_located_diagnostic(tmp_path):
-    out = tmp_path / "braille"
-    r = snnc("compile", BRAILLE, "--target", "rtl", "-o", out, "--calibration", EXAMPLES / "braille_input.npy")
+    """Max pooling maps to OR relay neurons, which the reference core does not have: file:line:col, exit 1."""
+    src = tmp_path / "mp.mlir"
+    src.write_text(MAXPOOL)
+    out = tmp_path / "mp"
+    r = snnc("compile", src, "--target", "rtl", "-o", out)
     assert r.exit_code == 1
-    assert "braille.nir" in r.stderr and "error: node '" in r.stderr and "snn.delay" in r.stderr
+    assert "mp.mlir:4:" in r.stderr and "spike.max_pool2d" in r.stderr
     assert "Traceback" not in r.stderr
     assert not out.exists()
+
+
+@needs_iverilog
+@pytest.mark.slow
+def test_check_braille_bit_exact(tmp_path):
+    """NIR Braille (recurrent delay, requantized input branch, CUBA currents) through the CLI: exit 0."""
+    r = snnc("check", BRAILLE, "--target", "rtl", "--inputs", 6, "--calibration", EXAMPLES / "braille_input.npy")
+    assert r.exit_code == 0, r.stdout + r.stderr
+    assert "rtl: Icarus Verilog" in r.stdout and "MISMATCH" not in r.stdout
+    assert "integer levels agree bit for bit" in r.stdout
 
 
 def test_compile_twice_is_byte_identical(tmp_path):

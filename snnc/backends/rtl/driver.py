@@ -38,12 +38,15 @@ def synth_summary(design: RtlDesign, timeout: float = 600) -> str | None:
     try:
         r = synthesize(p["N_NEURONS"], p["N_AXONS"], p["WEIGHT_BITS"], p["MEM_BITS"], p["ACC_BITS"], p["FIFO_DEPTH"],
                        flow="keep-memories", par=p["PAR"], timeout=timeout, mag_bits=p.get("MAG_BITS", 1),
-                       frac_bits=p.get("FRAC_BITS", 0))
+                       frac_bits=p.get("FRAC_BITS", 0),
+                       extra={k: v for k, v in p.items() if k in ("CUR", "GROUPS", "RQ_SHIFT", "RQ_HALF", "GB_DELAY")})
     except RuntimeError as e:  # a Yosys failure or time-out is reported, not fatal: the design is written
         return f"Yosys did not give figures: {str(e).splitlines()[0]}"
     return (f"one core at the mesh's largest sizes (N_NEURONS={p['N_NEURONS']}, N_AXONS={p['N_AXONS']}, WEIGHT_BITS={p['WEIGHT_BITS']}, "
             f"MEM_BITS={p['MEM_BITS']}, ACC_BITS={p['ACC_BITS']}, MAG_BITS={p.get('MAG_BITS', 1)}, "
-            f"FRAC_BITS={p.get('FRAC_BITS', 0)}): {r.cells} cells ({r.flip_flops} flip-flops, {r.logic_cells} "
+            f"FRAC_BITS={p.get('FRAC_BITS', 0)}"
+            + "".join(f", {k}={p[k]}" for k in ("CUR", "GROUPS", "RQ_SHIFT", "RQ_HALF", "GB_DELAY") if k in p)
+            + f"): {r.cells} cells ({r.flip_flops} flip-flops, {r.logic_cells} "
             f"other generic gates), {r.memories} memories of {r.memory_bits} bits (Yosys 'keep-memories' flow); "
             f"an upper bound for each of the {design.n_cores} core(s); the mesh router is not included")
 

@@ -106,20 +106,26 @@ def _precheck(module, tgt) -> None:
                 raise error(f"rtl: spike.lif with {op.results[0].type.element} spikes: target '{tgt.name}' maps "
                             "binary (i1) spike.lif neurons" + (" and ternary (si2) ones" if tgt["core"].get(
                                 "ternary", False) else " only (core.ternary = false)"), _loc(op))
+        elif op.op_name == "snn.delay" and int(op.attr("steps")) != 1:
+            raise error(f"rtl: snn.delay of {int(op.attr('steps'))} steps; the reference core delays by one step "
+                        "only (a recurrent route to a core that has already run delivers its spikes in the next "
+                        "step)", _loc(op))
         elif op.op_name in _UNSUPPORTED:
-            raise error(f"rtl: {op.op_name} {_UNSUPPORTED[op.op_name]}; the reference core has LIF neurons with one "
-                        "compartment that send single spikes (the neuro-core mapping's relay neurons, delayed "
-                        "branches and current compartments are not in the RTL)", _loc(op))
-        elif op.op_name == "spike.li":
-            raise error("rtl: spike.li (a leaky integrator: the synaptic-current compartment of a CUBA neuron, or "
-                        "a non-spiking readout) has no counterpart in the reference core, whose neurons have one "
-                        "compartment (synaptic sums go straight into the membrane) and output spikes only",
-                        _loc(op))
+            raise error(f"rtl: {op.op_name} {_UNSUPPORTED[op.op_name]}; the reference core has LIF neurons (with an "
+                        "optional current compartment) that send single spikes (the neuro-core mapping's relay, "
+                        "AND and graded-output neurons are not in the RTL)", _loc(op))
+        elif op.op_name == "spike.li" and not any(u.op_name == "spike.lif" for u in _users(g, op)):
+            raise error("rtl: spike.li read out as a value (a non-spiking leaky integrator) has no counterpart in "
+                        "the reference core, whose neurons output spikes only (a spike.li feeding a spike.lif, the "
+                        "current compartment of a CUBA neuron, is supported)", _loc(op))
+
+
+def _users(g, op):
+    res = op.results[0]
+    return [u for u in g.body.ops if any(o is res for o in u.operands)]
 
 
 _UNSUPPORTED = {
-    "snn.delay": "(a synaptic delay: the mapping makes it a delayed axon group) is not supported by the rtl generator",
-    "spike.requant": "(a requantized branch: an axon group with a shift) is not supported by the rtl generator",
     "spike.max_pool2d": "(OR relay neurons with accumulator-wide membranes) is not supported by the rtl generator, "
                         "whose cores share one membrane width",
     "spike.and": "(AND neurons of spike-driven attention) is not supported by the rtl generator",
@@ -132,12 +138,10 @@ _UNSUPPORTED = {
 def _check_config(cfg: dict, cores) -> None:
     """Safety net after the mapping: no feature of the neuro-core configuration that the RTL lacks."""
     for c, entry in enumerate(cfg["cores"]):
-        for key in ("groups", "input_requant", "group_bias"):
-            if entry.get(key):
-                raise error(f"rtl: core {c} of the mapping uses axon groups ('{key}': delays or requantized "
-                            "branches), which the reference core does not have")
-    rows = {10: "a current compartment", 17: "graded or multi-spike outputs",
-            19: "a membrane floor (v_min)"}
+        if entry.get("input_requant"):
+            raise error(f"rtl: core {c} of the mapping uses 'input_requant' (a requantized relay), which the "
+                        "reference core does not have")
+    rows = {17: "graded or multi-spike outputs", 19: "a membrane floor (v_min)"}
     for c, (_, p) in enumerate(cores):
         for r, what in rows.items():
             if p.shape[0] > r and (p[r] != 0).any():
@@ -198,6 +202,10 @@ def map_module(module, target=TARGET) -> tuple[dict, list, dict]:
         cores = [(np.load(d / f"core{i}_weights.npy").astype(np.int64),
                   np.load(d / f"core{i}_params.npy").astype(np.int64)) for i in range(len(cfg["cores"]))]
         _check_config(cfg, cores)
+        groups = [(e["groups"], np.load(d / f"core{i}_axon_group.npy").reshape(-1).astype(np.int64),
+                   np.load(d / f"core{i}_group_bias.npy").astype(np.int64).reshape(len(e["groups"]), -1)
+                   if e.get("group_bias") else None, e.get("group_bias_first") or [False] * len(e["groups"]))
+                  if e.get("groups") else None for i, e in enumerate(cfg["cores"])]
         routes = np.load(d / "routes.npy").reshape(-1, 4)
         inputs = []
         for k, spec in enumerate(cfg.get("inputs", [])):
@@ -214,7 +222,7 @@ def map_module(module, target=TARGET) -> tuple[dict, list, dict]:
             inputs.append(e)
         outputs = [{"name": s["name"], "shape": list(s["shape"]),
                     "neurons": np.load(d / s["neurons"]).reshape(-1, 2).tolist()} for s in cfg.get("outputs", [])]
-    return cfg, cores, {"inputs": inputs, "outputs": outputs, "routes": routes}
+    return cfg, cores, {"inputs": inputs, "outputs": outputs, "routes": routes, "groups": groups}
 
 
 def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
@@ -267,9 +275,22 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
     if len(fracs) > 1:
         raise error(f"rtl: the layers' mul leaks use different frac_bits ({fracs}); the mesh's cores share one "
                     "FRAC_BITS: quantize all layers at one frac-bits")
-    frac_bits = fracs[0] if fracs else 0
-    cores = [(w, p if p.shape[0] >= 10 else np.concatenate([p, np.zeros((10 - p.shape[0], p.shape[1]), np.int64)]))
+    cores = [(w, p if p.shape[0] >= 17 else np.concatenate([p, np.zeros((17 - p.shape[0], p.shape[1]), np.int64)]))
              for w, p in cores]
+    fracs = sorted(set(fracs) | {int(f) for _, p in cores for f in p[16][(p[10] == 1) & (p[13] == 1)]})
+    if len(fracs) > 1:
+        raise error(f"rtl: the layers' mul leaks (membranes and currents) use different frac_bits ({fracs}); the "
+                    "mesh's cores share one FRAC_BITS: quantize all layers at one frac-bits")
+    frac_bits = fracs[0] if fracs else 0
+    cur_unit = int(any((p[10] == 1).any() for _, p in cores))
+    for c, (_, p) in enumerate(cores):
+        bad = (p[10] == 1) & (p[11] != mem_bits)
+        if bad.any():
+            raise error(f"rtl: core {c} has current compartments of {int(p[11][bad][0])} bits; the reference core's "
+                        f"currents have the membrane width ({mem_bits} bits): quantize currents and membranes at "
+                        "one membrane-bits")
+    order = [int(c) for c in cfg["order"]]
+    grp_cfg = _map_groups(io, order, [int(a) for _, a in widths], [w.shape[0] for w, _ in cores])
     par = int(rtl["par"])
     vmax = (1 << (mem_bits - 1)) - 1
     cfgs = []
@@ -288,11 +309,19 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
                                leak_shift=col(3, 0), reset_mode=col(4, 0), cmp=col(5, 1),
                                ternary=col(9, 0).astype(bool),
                                weight_bits=weight_bits, mem_bits=mem_bits, acc_bits=acc_bits,
-                               leak_mul=col(6, 0).astype(bool), decay=col(7, 0), frac_bits=frac_bits))
+                               leak_mul=col(6, 0).astype(bool), decay=col(7, 0), frac_bits=frac_bits,
+                               cur_unit=cur_unit, cur=col(10, 0).astype(bool), cur_bias=col(12, 0),
+                               cur_leak_shift=np.where(col(13, 0) == 1, 0, col(14, 0)),
+                               cur_leak_mul=col(13, 0).astype(bool), cur_decay=col(15, 0),
+                               groups=grp_cfg["groups"], axon_group=np.concatenate(
+                                   [grp_cfg["axon_group"][len(cfgs)], np.zeros(na - a, np.int64)]),
+                               rq_shift=grp_cfg["rq_shift"], rq_half=grp_cfg["rq_half"],
+                               gbias=col(0, 0) * 0 if grp_cfg["gbias"][len(cfgs)] is None else np.concatenate(
+                                   [grp_cfg["gbias"][len(cfgs)], np.zeros(pad, np.int64)]),
+                               gb_delay=grp_cfg["gb_delay"]))
     routes: dict[tuple[int, int], list[tuple[int, int]]] = {}
     for sc, sn, dc, da in io["routes"].tolist():  # sorted by (source, neuron, destination, axon)
         routes.setdefault((sc, sn), []).append((dc, da))
-    order = [int(c) for c in cfg["order"]]
     mesh = MeshConfig(cfgs, routes, order)
     used = [(int(w.shape[0]), int(w.shape[1])) for w, _ in cores]
     report = {
@@ -311,6 +340,11 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
         "accumulator_bits": acc_bits,
         "mag_bits": mag_bits,
         "frac_bits": frac_bits,
+        "current_compartments": int(sum(int(c.cur[:n].sum()) for c, (_, n) in zip(cfgs, used, strict=True))),
+        "groups": grp_cfg["groups"],
+        "rq_shift": grp_cfg["rq_shift"],
+        "rq_half": grp_cfg["rq_half"],
+        "gb_delay": grp_cfg["gb_delay"],
         "fifo_depth": int(rtl["fifo_depth"]),
         "par": par,
         "ternary_neurons": int(sum(int(c.ternary[:n].sum()) for c, (_, n) in zip(cfgs, used, strict=True))),
@@ -319,6 +353,84 @@ def build_mesh(module, target=TARGET) -> tuple[MeshConfig, dict, dict]:
     io_json = {"format": "snnc-rtl-io", "version": 1, "cores": C, "neurons": report["core_neurons"],
                "inputs": io["inputs"], "outputs": io["outputs"]}
     return mesh, io_json, report
+
+
+def _map_groups(io: dict, order: list[int], accs: list[int], n_axons: list[int]) -> dict:
+    """The mapping's axon groups -> the core's accumulator banks (GROUPS, axon_group, RQ_SHIFT, RQ_HALF).
+
+    Bank A takes a plain group (no requantization); bank B the other one, requantized by ``(b + h) >>> shift``
+    at the update (one shift and rounding for the whole mesh). A delay-1 group is realised by the mesh's
+    next-step delivery: every route into it must come from a core that runs at or after this core in the step
+    (a recurrence); a delay-0 group's routes must come from earlier cores or the host."""
+    pos = {c: k for k, c in enumerate(order)}
+    C = len(accs)
+    axon_group = [np.zeros(n, dtype=np.int64) for n in n_axons]
+    delay = [np.zeros(n, dtype=np.int64) for n in n_axons]
+    rq = set()
+    two = False
+    bias_a: list = [None] * C
+    gb_delays: set = set()
+    for c, entry in enumerate(io["groups"]):
+        if entry is None:
+            continue
+        gl, grp, gbias, gfirst = entry
+        if len(gl) > 2:
+            raise error(f"rtl: core {c} of the mapping has {len(gl)} axon groups; the reference core has two "
+                        "accumulator banks")
+        plain = [g.get("rounding", "none") == "none" or int(g.get("shift", 0)) == 0 for g in gl]
+        for k, g in enumerate(gl):
+            if int(g["delay"]) not in (0, 1):
+                raise error(f"rtl: core {c}'s axon group {k} delays by {g['delay']} steps; the reference mesh "
+                            "delays recurrent routes by one step only")
+            if int(g["acc_bits"]) != accs[c] or (not plain[k] and int(g["out_bits"]) < accs[c]):
+                raise error(f"rtl: core {c}'s axon group {k} accumulates in {g['acc_bits']} bits (out "
+                            f"{g['out_bits']}); the reference core's banks use the core's {accs[c]} bits")
+        if len(gl) == 2 and not any(plain):
+            raise error(f"rtl: core {c} has two requantized axon groups; the reference core requantizes one bank")
+        bank_b = 1 if len(gl) == 2 and plain[0] else (0 if len(gl) == 2 else None)
+        if bank_b is not None:
+            two = True
+            g = gl[bank_b]
+            if not plain[bank_b]:
+                if int(g["shift"]) < 0:
+                    raise error(f"rtl: core {c}'s axon group {bank_b} scales up (shift {g['shift']}); the "
+                                "reference core's bank B shifts right only")
+                rq.add((int(g["shift"]), int(g["rounding"] == "half_up")))
+            axon_group[c] = (grp == bank_b).astype(np.int64)
+        elif not plain[0]:
+            raise error(f"rtl: core {c}'s only axon group is requantized; not supported by the reference core")
+        if gbias is not None and gbias.any():
+            ka = 1 - bank_b if bank_b is not None else 0
+            ga = gl[ka]
+            if bank_b is not None and gbias[bank_b].any():
+                raise error(f"rtl: core {c}'s requantized axon group {bank_b} has a bias; the reference core adds a "
+                            "bias to its plain bank only")
+            bits = int(ga["bias_bits"]) if gfirst[ka] else int(ga["out_bits"])
+            if bits != accs[c]:
+                raise error(f"rtl: core {c}'s axon group {ka} adds its bias at {bits} bits; the reference core adds "
+                            f"it at the accumulator's {accs[c]} bits")
+            bias_a[c] = gbias[ka]
+            gb_delays.add(int(ga["delay"]))
+        delay[c] = np.array([int(gl[k]["delay"]) for k in grp], dtype=np.int64)
+    if len(rq) > 1:
+        raise error(f"rtl: the mapping's requantized axon groups use different shifts/roundings ({sorted(rq)}); the "
+                    "mesh's cores share one RQ_SHIFT and RQ_HALF")
+    for sc, _sn, dc, da in io["routes"].tolist():
+        want = 1 if pos[sc] >= pos[dc] else 0
+        if int(delay[dc][da]) != want:
+            raise error(f"rtl: a route from core {sc} to core {dc} (axon {da}) needs a delay of {int(delay[dc][da])} "
+                        f"step(s), but the mesh delivers it {'in the next step' if want else 'in the same step'} "
+                        "(cores run in a fixed order; only recurrent routes are delayed)")
+    for spec in io["inputs"]:
+        for _, c, a in spec["routes"]:
+            if int(delay[c][a]) != 0:
+                raise error(f"rtl: graph input '{spec['name']}' reaches a delayed axon group of core {c}; the host "
+                            "sends its events in the step they belong to")
+    shift, half = (sorted(rq)[0] if rq else (0, 0))
+    if len(gb_delays) > 1:
+        raise error("rtl: the mapping's biased axon groups have different delays; the mesh's cores share GB_DELAY")
+    return {"groups": 2 if two or gb_delays else 1, "axon_group": axon_group, "rq_shift": shift, "rq_half": half,
+            "gbias": bias_a, "gb_delay": gb_delays.pop() if gb_delays else 0}
 
 
 def _vec(values, bits: int) -> str:
@@ -412,6 +524,10 @@ def synth_params(report: dict) -> dict:
         p["MAG_BITS"] = report["mag_bits"]
     if report["frac_bits"]:
         p["FRAC_BITS"] = report["frac_bits"]
+    if report["current_compartments"]:
+        p["CUR"] = 1
+    if report["groups"] > 1:
+        p.update(GROUPS=2, RQ_SHIFT=report["rq_shift"], RQ_HALF=report["rq_half"], GB_DELAY=report["gb_delay"])
     return p
 
 

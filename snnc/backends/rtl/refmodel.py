@@ -6,7 +6,11 @@ This is the contract of docs/rtl.md ("Integer semantics"), written once in numpy
                                             (m = 1 for a spike; m > 1 a graded event, e.g. a quantized input)
     leak   = 0 if k == 0 else v >> k         (arithmetic shift, floor division by 2**k)
            | v - ((v * a + 2^(f-1)) >> f)   (mul leak: neurons with leak_mul set, a = decay, f = frac_bits)
-    v'     = sat_N(v - leak + acc[n] + bias[n])
+    x      = acc[n]   (groups = 2: x = sat_A(acc[n] + ((accB[n] + h) >> rq_shift)), accB summing the events of
+                       the axons with axon_group 1, h = 2^(rq_shift-1) if rq_half else 0)
+    i      = sat_N(i - leak_i(i) + x + cur_bias[n]); x = i   (neurons with a current compartment, cur[n];
+                                                            leak_i: shift cur_leak_shift or mul cur_decay)
+    v'     = sat_N(v - leak + x + bias[n])
     s      = v' >= v_th  (cmp "ge")  |  v' > v_th  (cmp "gt");  ternary neurons: s = -1 if v' <= -v_th
     v      = none: v'  |  hard: v_reset if s else v'  |  soft: sat_N(v' - s * v_th) if s else v'
 
@@ -61,6 +65,18 @@ class CoreConfig:
     leak_mul: np.ndarray | bool = False  # per neuron: the multiplicative leak instead of the shift
     decay: np.ndarray | int = 0  # a of the mul leak, 0..2^frac_bits
     frac_bits: int = 0  # f of the mul leak (0: the core has no multiplier)
+    cur_unit: int = 0  # the RTL's CUR parameter: 1 = the core has current compartments (per neuron: cur)
+    cur: np.ndarray | bool = False
+    cur_bias: np.ndarray | int = 0
+    cur_leak_shift: np.ndarray | int = 0
+    cur_leak_mul: np.ndarray | bool = False
+    cur_decay: np.ndarray | int = 0
+    groups: int = 1  # the RTL's GROUPS parameter: 2 = a second accumulator bank (axon_group 1), requantized
+    axon_group: np.ndarray | int = 0
+    rq_shift: int = 0
+    rq_half: int = 0
+    gbias: np.ndarray | int = 0  # bank A's bias (groups = 2), added from step gb_delay on: sat_A(acc + gbias)
+    gb_delay: int = 0
 
     def __post_init__(self):
         w = np.asarray(self.weights, dtype=np.int64)
@@ -87,6 +103,13 @@ class CoreConfig:
         self.ternary = _per_neuron(self.ternary, n, dtype=bool)
         self.leak_mul = _per_neuron(self.leak_mul, n, dtype=bool)
         self.decay = _per_neuron(self.decay, n)
+        self.cur = _per_neuron(self.cur, n, dtype=bool)
+        self.cur_bias = _per_neuron(self.cur_bias, n)
+        self.cur_leak_shift = _per_neuron(self.cur_leak_shift, n)
+        self.cur_leak_mul = _per_neuron(self.cur_leak_mul, n, dtype=bool)
+        self.cur_decay = _per_neuron(self.cur_decay, n)
+        self.axon_group = _per_neuron(self.axon_group, w.shape[0])
+        self.gbias = _per_neuron(self.gbias, n)
         self.validate()
 
     @property
@@ -123,28 +146,61 @@ class CoreConfig:
             raise ValueError("a mul leak needs frac_bits >= 1")
         if self.decay.size and (self.decay.min() < 0 or self.decay.max() > (1 << f)):
             raise ValueError(f"decay must be in 0..2^frac_bits = {1 << f}")
+        if self.cur.any() and not self.cur_unit:
+            raise ValueError("current compartments need cur_unit = 1")
+        in_range("cur_bias", self.cur_bias, N)
+        if self.cur_leak_shift.size and (self.cur_leak_shift.min() < 0 or self.cur_leak_shift.max() >= N):
+            raise ValueError(f"cur_leak_shift must be in 0..{N - 1}")
+        if self.cur_leak_mul.any() and f < 1:
+            raise ValueError("a mul leak needs frac_bits >= 1")
+        if self.cur_decay.size and (self.cur_decay.min() < 0 or self.cur_decay.max() > (1 << f)):
+            raise ValueError(f"cur_decay must be in 0..2^frac_bits = {1 << f}")
+        if self.groups not in (1, 2) or not np.isin(self.axon_group, [0, self.groups - 1]).all():
+            raise ValueError("groups must be 1 or 2 and axon_group in 0..groups-1")
+        if not (0 <= self.rq_shift < A) or self.rq_half not in (0, 1):
+            raise ValueError(f"rq_shift must be in 0..{A - 1} and rq_half 0 or 1")
+        in_range("gbias", self.gbias, A)
+        if self.gb_delay not in (0, 1) or (self.groups == 1 and self.gbias.any()):
+            raise ValueError("gb_delay must be 0 or 1, and gbias needs groups = 2")
 
 
-def accumulate(cfg: CoreConfig, events) -> np.ndarray:
+def accumulate(cfg: CoreConfig, events, t: int = 0) -> np.ndarray:
     """acc after applying the events (axon, sign[, magnitude]) in the given order; sign 0 adds m * w,
     1 subtracts it; m (default 1) is a graded event's unsigned magnitude."""
-    acc = np.zeros(cfg.n_neurons, dtype=np.int64)
+    banks = [np.zeros(cfg.n_neurons, dtype=np.int64) for _ in range(2)]
     for e in events:
         axon, sign = e[0], e[1]
         w = cfg.weights[axon] * (int(e[2]) if len(e) > 2 else 1)
-        acc = sat(acc - w if sign else acc + w, cfg.acc_bits)
-    return acc
+        g = int(cfg.axon_group[axon]) if cfg.groups > 1 else 0
+        banks[g] = sat(banks[g] - w if sign else banks[g] + w, cfg.acc_bits)
+    if cfg.groups == 1:
+        return banks[0]
+    h = (1 << (cfg.rq_shift - 1)) if cfg.rq_half and cfg.rq_shift > 0 else 0
+    a = sat(banks[0] + cfg.gbias, cfg.acc_bits) if t >= cfg.gb_delay else banks[0]
+    return sat(a + ((banks[1] + h) >> cfg.rq_shift), cfg.acc_bits)
 
 
-def neuron_update(cfg: CoreConfig, v: np.ndarray, acc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One neuron update (leak, integrate, fire, reset). Returns (v_new, spikes in {-1, 0, 1})."""
+def _leak(v, k, mul, decay, f):
+    leak = np.where(k == 0, 0, v >> k)  # numpy >> on int64 is arithmetic (floor)
+    if mul.any():
+        leak = np.where(mul, v - ((v * decay + (1 << (f - 1))) >> f), leak)
+    return leak
+
+
+def neuron_update(cfg: CoreConfig, v: np.ndarray, acc: np.ndarray, i: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """One neuron update (current compartment, leak, integrate, fire, reset). Returns (v_new, spikes in
+    {-1, 0, 1}); ``i`` (the current compartments' state, when the core has them) is updated in place."""
     N = cfg.mem_bits
     v = np.asarray(v, dtype=np.int64)
-    k = cfg.leak_shift
-    leak = np.where(k == 0, 0, v >> k)  # numpy >> on int64 is arithmetic (floor)
-    if cfg.leak_mul.any():
-        f = cfg.frac_bits
-        leak = np.where(cfg.leak_mul, v - ((v * cfg.decay + (1 << (f - 1))) >> f), leak)
+    if cfg.cur.any():
+        if i is None:
+            raise ValueError("a core with current compartments needs their state i")
+        ip = sat(i - _leak(i, cfg.cur_leak_shift, cfg.cur_leak_mul, cfg.cur_decay, cfg.frac_bits) + acc
+                 + cfg.cur_bias, N)
+        acc = np.where(cfg.cur, ip, acc)
+        i[:] = np.where(cfg.cur, ip, 0)
+    leak = _leak(v, cfg.leak_shift, cfg.leak_mul, cfg.decay, cfg.frac_bits)
     vp = sat(v - leak + acc + cfg.bias, N)
     fire_pos = np.where(cfg.cmp == 1, vp > cfg.v_th, vp >= cfg.v_th)
     fire_neg = cfg.ternary & ~fire_pos & (vp <= -cfg.v_th)
@@ -154,9 +210,10 @@ def neuron_update(cfg: CoreConfig, v: np.ndarray, acc: np.ndarray) -> tuple[np.n
     return v_new, s
 
 
-def core_step(cfg: CoreConfig, v: np.ndarray, events) -> tuple[np.ndarray, np.ndarray]:
-    """One time step of one core: events in the given order."""
-    return neuron_update(cfg, v, accumulate(cfg, events))
+def core_step(cfg: CoreConfig, v: np.ndarray, events, i: np.ndarray | None = None, t: int = 0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """One time step t of one core: events in the given order (``i``: current state, updated in place)."""
+    return neuron_update(cfg, v, accumulate(cfg, events, t), i)
 
 
 def _normalize_events(step_events):
@@ -175,10 +232,11 @@ def run_core(cfg: CoreConfig, inputs) -> np.ndarray:
 
     Events of a step are applied in increasing axon order (the contract)."""
     v = np.zeros(cfg.n_neurons, dtype=np.int64)
+    i = np.zeros(cfg.n_neurons, dtype=np.int64)
     out = []
-    for step_events in inputs:
+    for t, step_events in enumerate(inputs):
         ev = sorted(_normalize_events(step_events))
-        v, s = core_step(cfg, v, ev)
+        v, s = core_step(cfg, v, ev, i, t)
         out.append(s)
     return np.array(out, dtype=np.int8).reshape(len(out), cfg.n_neurons)
 
@@ -199,9 +257,13 @@ class MeshConfig:
         if not self.cores:
             raise ValueError("a mesh needs at least one core")
         c0 = self.cores[0]
-        dims = (c0.weight_bits, c0.mem_bits, c0.acc_bits, c0.frac_bits)
+        def dims_of(c):
+            return (c.weight_bits, c.mem_bits, c.acc_bits, c.frac_bits, c.cur_unit, c.groups, c.rq_shift, c.rq_half,
+                    c.gb_delay)
+
+        dims = dims_of(c0)
         for c in self.cores:
-            if (c.weight_bits, c.mem_bits, c.acc_bits, c.frac_bits) != dims:
+            if dims_of(c) != dims:
                 raise ValueError("all cores of a mesh must have the same widths")
         if self.order is None:
             self.order = list(range(len(self.cores)))
@@ -236,6 +298,7 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
     C = len(mesh.cores)
     pos = {c: i for i, c in enumerate(mesh.order)}
     v = [np.zeros(cfg.n_neurons, dtype=np.int64) for cfg in mesh.cores]
+    cur = [np.zeros(cfg.n_neurons, dtype=np.int64) for cfg in mesh.cores]
     pending: list[list[tuple[int, int, int]]] = [[] for _ in range(C)]
     out = []
     for t, step_events in enumerate(inputs):
@@ -253,7 +316,7 @@ def run_mesh(mesh: MeshConfig, inputs, strict: bool = True) -> np.ndarray:
                     f"step {t}, core {c}: events are delivered in axon order {[e[0] for e in ev]}, "
                     "not strictly increasing (the contract's order); renumber the axons or reorder the cores"
                 )
-            v[c], s = core_step(mesh.cores[c], v[c], ev)
+            v[c], s = core_step(mesh.cores[c], v[c], ev, cur[c], t)
             spikes[c, : len(s)] = s
             for n in np.flatnonzero(s):
                 sign = 1 if s[n] < 0 else 0

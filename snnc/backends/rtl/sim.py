@@ -41,7 +41,10 @@ def widths(cfg: CoreConfig, n_cores: int = 1) -> dict[str, int]:
         "NB": nb,
         "AB": ab,
         "SB": sb,
-        "PB": 3 * cfg.mem_bits + sb + 4 + (cfg.frac_bits + 2 if cfg.frac_bits > 0 else 0),
+        "PB0": 3 * cfg.mem_bits + sb + 4 + (cfg.frac_bits + 2 if cfg.frac_bits > 0 else 0),
+        "PB": 3 * cfg.mem_bits + sb + 4 + (cfg.frac_bits + 2 if cfg.frac_bits > 0 else 0)
+        + ((1 + cfg.mem_bits + sb + (cfg.frac_bits + 2 if cfg.frac_bits > 0 else 0)) if cfg.cur_unit else 0)
+        + (cfg.acc_bits if cfg.groups > 1 else 0),
         "CB": max(1, _clog2(n_cores)),
     }
 
@@ -85,6 +88,16 @@ def pack_params(cfg: CoreConfig) -> list[int]:
             w |= int(cfg.decay[i]) << (3 * N + sb + 5)
         elif cfg.leak_mul[i]:
             raise SimError("a mul leak needs frac_bits > 0")
+        if cfg.cur_unit:  # the current compartment's fields after the PB0 bits of the membrane's
+            b = widths(cfg)["PB0"]
+            w |= int(bool(cfg.cur[i])) << b
+            w |= int(to_unsigned(cfg.cur_bias[i], N)) << (b + 1)
+            w |= int(cfg.cur_leak_shift[i]) << (b + 1 + N)
+            if cfg.frac_bits > 0:
+                w |= int(bool(cfg.cur_leak_mul[i])) << (b + 1 + N + sb)
+                w |= int(cfg.cur_decay[i]) << (b + 2 + N + sb)
+        if cfg.groups > 1:  # bank A's bias, the last field
+            w |= int(to_unsigned(cfg.gbias[i], cfg.acc_bits)) << (widths(cfg)["PB"] - cfg.acc_bits)
         words.append(w)
     return words
 
@@ -146,6 +159,8 @@ def write_images(mesh: MeshConfig, out_dir, fifo_depth: int = 16, par: int = 1, 
     for i, c in enumerate(mesh.cores):
         write_memh(out / f"w{i:02x}.memh", pack_weights(c, par), par * c.weight_bits)
         write_memh(out / f"p{i:02x}.memh", pack_params(c), wd["PB"])
+        if cfg.groups > 1:
+            write_memh(out / f"g{i:02x}.memh", [int(g) for g in c.axon_group], 1)
     write_memh(out / "route.memh", pack_routes(mesh), 1 + wd["CB"] + wd["AB"])
     order = 0
     for k, c in enumerate(mesh.order):
@@ -173,6 +188,11 @@ def write_images(mesh: MeshConfig, out_dir, fifo_depth: int = 16, par: int = 1, 
         f"localparam integer PAR = {par};",
         f"localparam integer MAG_BITS = {mag_bits};",
         f"localparam integer FRAC_BITS = {cfg.frac_bits};",
+        f"localparam integer CUR = {cfg.cur_unit};",
+        f"localparam integer GROUPS = {cfg.groups};",
+        f"localparam integer RQ_SHIFT = {cfg.rq_shift};",
+        f"localparam integer RQ_HALF = {cfg.rq_half};",
+        f"localparam integer GB_DELAY = {cfg.gb_delay};",
         'localparam CORE_PREFIX = "";' if relative else f'localparam CORE_PREFIX = {_vstr(out)[:-1]}/";',
         f"localparam ROUTE_FILE = {path('route.memh')};",
         f"localparam [{8 * nc - 1}:0] ORDER = {8 * nc}'h{order:0{2 * nc}x};",

@@ -112,6 +112,7 @@ def synthesize(
     timeout: float = 600,
     mag_bits=1,
     frac_bits=0,
+    extra: dict | None = None,
 ) -> SynthReport:
     if not have_yosys():
         raise RuntimeError("yosys is not installed")
@@ -128,6 +129,7 @@ def synthesize(
         params["MAG_BITS"] = mag_bits
     if frac_bits:
         params["FRAC_BITS"] = frac_bits
+    params.update(extra or {})  # e.g. CUR, GROUPS, RQ_SHIFT, RQ_HALF, GB_DELAY (current compartments, axon groups)
     chparam = " ".join(f"-chparam {k} {v}" for k, v in params.items())
     top = "snnc_lif_core"
     if flow not in FLOWS:

@@ -149,7 +149,33 @@ def test_mul_leak_rejected_by_a_shift_only_target(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_braille_recurrence_is_a_located_diagnostic(tmp_path):
+@needs_iverilog
+@pytest.mark.parametrize("name", ["braille_noDelay_noBias_subtract.nir", "braille_noDelay_bias_zero.nir"])
+def test_braille_bit_exact(name, tmp_path):
+    """NIR golden Braille graphs: a recurrent snn.delay (the mapping's delayed axon group = the mesh's next-step
+    delivery of core 0's own spikes, bank A, with the recurrent bias from step 1 on in bias_zero), the graded
+    input's requantized branch (bank B, half-up shift) and CUBA current compartments (spike.li, shift and mul
+    leaks): every neuron of both layers bit-exact with the integer interpreter."""
+    r = _check(_golden(name), tmp_path, steps=10)
+    assert r.ok, r.table()
+    rep = r.design.report
+    assert rep["cores"] == 2 and rep["groups"] == 2 and rep["rq_half"] == 1 and rep["rq_shift"] > 0
+    assert rep["current_compartments"] == rep["neurons"]
+    assert rep["gb_delay"] == (1 if "bias_zero" in name else 0)
+    assert r.runs[0].spikes.any()
+    assert "1 hidden layer(s)" in r.table()
+
+
+@needs_iverilog
+@needs_verilator
+@pytest.mark.slow
+def test_braille_bias_zero_verilator(tmp_path):
+    r = _check(_golden("braille_noDelay_bias_zero.nir"), tmp_path, steps=10, simulators=("iverilog", "verilator"))
+    assert r.ok, r.table()
+    assert np.array_equal(r.runs[0].cycles, r.runs[1].cycles)
+
+
+def test_delay_of_two_steps_is_a_located_diagnostic(tmp_path):
     from snnc.backends.rtl.driver import _lower
     from snnc.backends.rtl.generate import generate
     from snnc.dialects.snn import find_graph
@@ -157,9 +183,12 @@ def test_braille_recurrence_is_a_located_diagnostic(tmp_path):
 
     m = _golden("braille_noDelay_noBias_subtract.nir")
     m = _lower(m, "canonicalize,quantize", None, random_inputs(find_graph(m), 4, np.random.default_rng(0)))
-    with pytest.raises(DiagnosticError, match="snn.delay") as e:  # its recurrent edge (then its CUBA currents)
+    delays = [op for op in find_graph(m).body.ops if op.op_name == "snn.delay"]
+    assert len(delays) == 1
+    delays[0].set_attr("steps", 2)
+    with pytest.raises(DiagnosticError, match="snn.delay of 2 steps") as e:
         generate(m, tmp_path / "out")
-    assert "braille_noDelay_noBias_subtract.nir" in str(e.value) and "node '" in str(e.value)
+    assert "braille_noDelay_noBias_subtract.nir" in str(e.value)
     assert not (tmp_path / "out").exists()
 
 
@@ -191,16 +220,15 @@ def test_cropped_cnn_sinabs_bit_exact(tmp_path):
     assert r.runs[0].spikes.any()
 
 
-def test_cuba_current_compartment_is_a_located_diagnostic(tmp_path):
+@needs_iverilog
+def test_cuba_current_compartment_bit_exact(tmp_path):
+    """snn.cuba_lif -> spike.li + spike.lif: the core's current compartment (CUR = 1)."""
     from rtl_models import cuba_model
 
-    from snnc.backends.rtl.driver import _lower
-    from snnc.backends.rtl.generate import generate
-
-    m = _lower(cuba_model(), "canonicalize,quantize", None, {"x": np.zeros((4, 4), dtype=bool)})
-    with pytest.raises(DiagnosticError, match="spike.li .*current compartment"):
-        generate(m, tmp_path / "out")
-    assert not (tmp_path / "out").exists()
+    r = _check(cuba_model(), tmp_path, steps=12)
+    assert r.ok, r.table()
+    assert r.design.report["current_compartments"] == 3 and r.design.report["groups"] == 1
+    assert r.runs[0].outputs["out"].any()
 
 
 @needs_iverilog

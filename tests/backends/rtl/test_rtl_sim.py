@@ -392,3 +392,44 @@ def test_mesh_heterogeneous_core_sizes(par, tmp_path):
     assert np.array_equal(ref, res.spikes), np.argwhere(ref != res.spikes)[:3]
     assert ref[:, 2].any() and ref[:, 1].any()
     assert not ref[:, 0, 2:].any() and not ref[:, 2, 2:].any()  # padding columns of the small cores
+
+
+# ---------------------------------------------------------------- current compartments and a requantized axon group
+
+
+def test_refmodel_current_compartment_and_group():
+    """i = sat_N(i - leak_i + x + bias_i) feeds v; bank B (axon_group 1) is requantized half up before the sum."""
+    cfg = CoreConfig(weights=[[8], [100]], v_th=1000, reset_mode="none", leak_shift=0, mem_bits=12, acc_bits=16,
+                     weight_bits=8, cur_unit=1, cur=True, cur_leak_shift=1, cur_bias=1, groups=2,
+                     axon_group=[0, 1], rq_shift=3, rq_half=1)
+    v = np.zeros(1, dtype=np.int64)
+    i = np.zeros(1, dtype=np.int64)
+    v, _ = core_step(cfg, v, [(0, 0, 1), (1, 0, 1)], i)  # x = 8 + (100 + 4) >> 3 = 21; i = 0 - 0 + 21 + 1 = 22
+    assert i.tolist() == [22] and v.tolist() == [22]
+    v, _ = core_step(cfg, v, [], i)  # i = 22 - 11 + 0 + 1 = 12; v = 22 + 12
+    assert i.tolist() == [12] and v.tolist() == [34]
+
+
+@needs_iverilog
+@pytest.mark.parametrize("seed", [0, 1])
+def test_core_current_compartment_and_group_bit_exact(seed, tmp_path):
+    """CUR = 1 (per-neuron current compartments: shift or mul leak, bias, saturation) and GROUPS = 2 (a second
+    accumulator bank requantized with a half-up or floor shift; bank A's bias from step 0 or 1), graded events:
+    iverilog == refmodel."""
+    rng = np.random.default_rng(40 + seed)
+    base = random_core(rng, n_axons=10, n_neurons=8, W=6, N=12, A=14, extreme=seed == 1)
+    f = 5
+    cfg = CoreConfig(weights=base.weights, v_th=base.v_th, v_reset=base.v_reset, bias=base.bias,
+                     leak_shift=base.leak_shift, reset_mode=base.reset_mode, cmp=base.cmp, weight_bits=6,
+                     mem_bits=12, acc_bits=14, leak_mul=rng.random(8) < 0.5,
+                     decay=rng.choice([0, 1, 17, 31, 32], size=8), frac_bits=f,
+                     cur_unit=1, cur=rng.random(8) < 0.7, cur_bias=rng.integers(-20, 21, size=8),
+                     cur_leak_shift=rng.integers(0, 4, size=8), cur_leak_mul=rng.random(8) < 0.5,
+                     cur_decay=rng.choice([0, 9, 16, 32], size=8), groups=2,
+                     axon_group=(np.arange(10) >= 6).astype(np.int64), rq_shift=int(rng.integers(0, 5)),
+                     rq_half=seed, gbias=rng.integers(-3000, 3000, size=8) * (seed == 1), gb_delay=1 - seed)
+    inputs = _graded_inputs(rng, 10, 16, 6)
+    ref = run_core(cfg, inputs)
+    res = simulate(cfg, inputs, tmp_path, mag_bits=6)
+    assert np.array_equal(ref, res.spikes[:, 0]), np.argwhere(ref != res.spikes[:, 0])[:3]
+    assert ref.any() and not ref.all()

@@ -16,12 +16,16 @@ LINT_CASES = [
     dict(N_NEURONS=16, N_AXONS=16, WEIGHT_BITS=4, MEM_BITS=12, ACC_BITS=16, PAR=16),
     dict(N_NEURONS=16, N_AXONS=16, WEIGHT_BITS=8, MEM_BITS=16, ACC_BITS=32, MAG_BITS=8, FRAC_BITS=12, PAR=2),
     dict(N_NEURONS=4, N_AXONS=4, WEIGHT_BITS=4, MEM_BITS=8, ACC_BITS=8, MAG_BITS=8, FRAC_BITS=1),
+    dict(N_NEURONS=8, N_AXONS=12, WEIGHT_BITS=8, MEM_BITS=16, ACC_BITS=32, MAG_BITS=8, FRAC_BITS=12, CUR=1,
+         GROUPS=2, RQ_SHIFT=6, RQ_HALF=1, GB_DELAY=1),
+    dict(N_NEURONS=8, N_AXONS=8, WEIGHT_BITS=4, MEM_BITS=8, ACC_BITS=12, CUR=1, PAR=4),
 ]
 
 
 @pytest.mark.skipif(not have("verilator"), reason="verilator not installed (scripts/install-system-deps.sh)")
 @pytest.mark.parametrize("top", ["snnc_lif_core", "snnc_mesh"])
-@pytest.mark.parametrize("params", LINT_CASES, ids=["16x16", "1x1", "100x300-par4", "16x16-par16", "graded-mul", "narrow-acc-graded"])
+@pytest.mark.parametrize("params", LINT_CASES, ids=["16x16", "1x1", "100x300-par4", "16x16-par16", "graded-mul", "narrow-acc-graded",
+                                                  "cuba-groups", "cuba-par4"])
 def test_verilator_lint_wall_clean(top, params):
     gs = [f"-G{k}={v}" for k, v in params.items()]
     if top == "snnc_mesh":

@@ -6,7 +6,13 @@
 //   leak    = (k == 0) ? 0 : v >>> k               arithmetic shift, k = leak_shift[n]
 //           | v - ((v * a + 2^(f-1)) >>> f)        mul leak (only when FRAC_BITS = f > 0 and the
 //                                                  neuron's mul bit is set; a = decay[n] in 0..2^f)
-//   v'      = sat_N(v - leak + acc[n] + bias[n])
+//   x       = acc[n]                               (GROUPS = 2: x = sat_A(acc[n] + rq(accB[n])), accB the
+//                                                  second accumulator bank of the axons whose group bit is
+//                                                  set, rq(b) = (b + (RQ_HALF ? 2^(RQ_SHIFT-1) : 0)) >>> RQ_SHIFT;
+//                                                  from step GB_DELAY on, acc[n] is first sat_A(acc[n] + gbias[n]))
+//   i       = sat_N(i - leak_i(i) + x + bias_i[n]), x = i   (CUR = 1 and the neuron's cur bit set: the
+//                                                  synaptic-current compartment of a CUBA neuron, leak_i as leak)
+//   v'      = sat_N(v - leak + x + bias[n])
 //   s       = cmp_gt ? v' > v_th : v' >= v_th      (ternary neurons: s = -1 if v' <= -v_th)
 //   v       = reset none: v' | hard: s ? v_reset : v' | soft: s ? sat_N(v' -/+ v_th) : v'
 //
@@ -25,7 +31,11 @@
 //   PARAM_FILE : N_NEURONS words of PB bits, fields from bit 0 upwards:
 //                v_th[MEM_BITS], v_reset[MEM_BITS], bias[MEM_BITS], leak_shift[SB],
 //                reset_mode[2] (0 none, 1 hard, 2 soft, 3 = none), cmp_gt[1], ternary[1],
-//                and when FRAC_BITS > 0: mul[1], decay[FRAC_BITS+1] (unsigned).
+//                and when FRAC_BITS > 0: mul[1], decay[FRAC_BITS+1] (unsigned);
+//                then when CUR = 1: cur[1], cur_bias[MEM_BITS], cur_leak_shift[SB] and when
+//                FRAC_BITS > 0: cur_mul[1], cur_decay[FRAC_BITS+1].
+//                then when GROUPS = 2: gbias[ACC_BITS] (bank A's bias, added from step GB_DELAY on).
+//   GROUP_FILE : (GROUPS = 2) N_AXONS words of 1 bit: the axon's accumulator bank (1: bank B).
 `timescale 1ns / 1ps
 `default_nettype none
 
@@ -39,8 +49,14 @@ module snnc_lif_core #(
     parameter integer PAR         = 1,    // synapses per clock: a power of two dividing N_NEURONS
     parameter integer MAG_BITS    = 1,    // width of a graded event's unsigned magnitude (1: spikes only, m = 1)
     parameter integer FRAC_BITS   = 0,    // f of the multiplicative leak (0: no multiplier, shift/no leak only)
+    parameter integer CUR         = 0,    // 1: per-neuron synaptic-current compartment (CUBA), MEM_BITS wide
+    parameter integer GROUPS      = 1,    // 2: a second accumulator bank (an axon group), requantized at update
+    parameter integer RQ_SHIFT    = 0,    // bank B's requantization shift
+    parameter integer RQ_HALF     = 0,    // 1: bank B rounds half up before the shift (else floor)
+    parameter integer GB_DELAY    = 0,    // bank A's bias (GROUPS = 2) is added from this step (0 or 1) on
     parameter         WEIGHT_FILE = "",
     parameter         PARAM_FILE  = "",
+    parameter         GROUP_FILE  = "",
     // derived widths (do not override)
     parameter integer NB  = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1,
     parameter integer AB  = (N_AXONS > 1) ? $clog2(N_AXONS) : 1,
@@ -48,7 +64,9 @@ module snnc_lif_core #(
     parameter integer GB  = (NG > 1) ? $clog2(NG) : 1,
     parameter integer WAB = (N_AXONS * NG > 1) ? $clog2(N_AXONS * NG) : 1,
     parameter integer SB  = $clog2(MEM_BITS),
-    parameter integer PB  = 3 * MEM_BITS + SB + 4 + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0)
+    parameter integer PB0 = 3 * MEM_BITS + SB + 4 + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0),
+    parameter integer PB1 = PB0 + ((CUR > 0) ? 1 + MEM_BITS + SB + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0) : 0),
+    parameter integer PB  = PB1 + ((GROUPS > 1) ? ACC_BITS : 0)
 ) (
     input  wire                   clk,
     input  wire                   rst,          // synchronous, active high
@@ -121,6 +139,7 @@ module snnc_lif_core #(
     wire [FW-1:0] f_head = fifo[f_rd[FAB-1:0]];
     wire [FW-1:0] f_in;
     wire [MAG_BITS-1:0] head_mag;
+    wire head_grp;                 // the head event's accumulator bank (GROUPS = 2)
     generate
         if (MAG_BITS > 1) begin : g_graded
             assign f_in = {in_sign, in_mag, in_axon};
@@ -133,7 +152,7 @@ module snnc_lif_core #(
     always @(posedge clk) if (f_push) fifo[f_wr[FAB-1:0]] <= f_in;
 
     // ------------------------------------------------------------------ accumulate, stage 0: issue
-    reg ev_active, ev_sign;
+    reg ev_active, ev_sign, ev_grp;
     reg [MAG_BITS-1:0] ev_mag;
     reg [GB-1:0] ev_n;        // neuron group of the weight word being read
     reg [WAB-1:0] w_addr;
@@ -161,6 +180,7 @@ module snnc_lif_core #(
             if (f_pop) begin
                 ev_active <= 1'b1;
                 ev_sign <= f_head[FW-1];
+                ev_grp <= head_grp;
                 ev_mag <= head_mag;
                 ev_n <= 0;
                 w_addr <= row_base;
@@ -169,7 +189,7 @@ module snnc_lif_core #(
     end
 
     // ------------------------------------------------------------------ accumulate, stage 1: add
-    reg a1_valid, a1_sign;
+    reg a1_valid, a1_sign, a1_grp;
     reg [MAG_BITS-1:0] a1_mag;
     reg [GB-1:0] a1_n;
     reg [PAR*WEIGHT_BITS-1:0] w_q;
@@ -177,6 +197,7 @@ module snnc_lif_core #(
         a1_valid <= ev_active && !rst;
         a1_n <= ev_n;
         a1_sign <= ev_sign;
+        a1_grp <= ev_grp;
         a1_mag <= ev_mag;
         if (ev_active) w_q <= wmem[w_addr];
     end
@@ -201,8 +222,10 @@ module snnc_lif_core #(
     wire [GB-1:0] u1_g = u1_gw[GB-1:0];
     wire u1_lane_last = (u1_lw == lane_max);
     wire [GB-1:0] s_addr = (state == S_UPDATE) ? u1_g : a1_n;
-    wire [PAR*ACC_BITS-1:0] acc_word = amem[s_addr];
-    wire signed [ACC_BITS-1:0] acc_rd = acc_word[u1_lw * ACC_BITS +: ACC_BITS];
+    wire [PAR*ACC_BITS-1:0] acc_word_a = amem[s_addr];
+    wire signed [ACC_BITS-1:0] acc_rd = acc_word_a[u1_lw * ACC_BITS +: ACC_BITS];
+    wire [PAR*ACC_BITS-1:0] acc_word;   // the word being accumulated (bank A, or bank B for a group-1 event)
+    wire signed [ACC_BITS-1:0] x_in;     // the neuron's input x (update stage)
     wire signed [MEM_BITS-1:0] v_old  = vmem[u1_n];
 
     // PAR saturating accumulates of m * w (SW bits, then clamp to ACC_BITS)
@@ -250,8 +273,9 @@ module snnc_lif_core #(
             assign v_keep = v_shift;
         end
     endgenerate
+    wire signed [XB-1:0] x_eff;          // x, or the current compartment's new value
     wire signed [XB-1:0] v_sum = v_keep
-                               + $signed({{(XB - ACC_BITS){acc_rd[ACC_BITS-1]}}, acc_rd})
+                               + x_eff
                                + $signed({{(XB - MEM_BITS){p_bias[MEM_BITS-1]}}, p_bias});
     wire v_ovf = (v_sum[XB-1:MEM_BITS-1] != {(XB - MEM_BITS + 1){v_sum[XB-1]}});
     wire signed [MEM_BITS-1:0] v_p = v_ovf ? {v_sum[XB-1], {(MEM_BITS - 1){~v_sum[XB-1]}}}
@@ -287,7 +311,7 @@ module snnc_lif_core #(
     wire [NB-1:0] cnt_gw = cnt >> LP;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_on WIDTH */
-    wire a_we = clearing || (u_commit && u1_lane_last) || a1_valid;
+    wire a_we = clearing || (u_commit && u1_lane_last) || (a1_valid && !a1_grp);
     wire [GB-1:0] a_wa = clearing ? cnt_gw[GB-1:0] : s_addr;
     wire [PAR*ACC_BITS-1:0] a_wd = (clearing || u_commit) ? {(PAR * ACC_BITS){1'b0}} : acc_sat;
     wire v_we = clearing || u_commit;
@@ -297,6 +321,84 @@ module snnc_lif_core #(
         if (a_we) amem[a_wa] <= a_wd;
         if (v_we) vmem[v_wa] <= v_wd;
     end
+
+    // ------------------------------------------------------------------ axon groups (GROUPS = 2)
+    generate
+        if (GROUPS > 1) begin : g_groups
+            /* verilator lint_off UNDRIVEN */
+            reg gmem [0:N_AXONS-1];         // written by $readmemh only (GROUP_FILE)
+            /* verilator lint_on UNDRIVEN */
+            reg [PAR*ACC_BITS-1:0] bmem [0:NG-1];
+            if (GROUP_FILE != "") begin : g_gload
+                initial $readmemh(GROUP_FILE, gmem);
+            end
+            assign head_grp = gmem[f_head[AB-1:0]];
+            wire [PAR*ACC_BITS-1:0] acc_word_b = bmem[s_addr];
+            assign acc_word = a1_grp ? acc_word_b : acc_word_a;
+            wire signed [ACC_BITS-1:0] b_rd = acc_word_b[u1_lw * ACC_BITS +: ACC_BITS];
+            localparam [ACC_BITS+1:0] RHALF = (RQ_HALF > 0 && RQ_SHIFT > 0) ? (1 << (RQ_SHIFT - 1)) : 0;
+            wire signed [ACC_BITS+1:0] b_x = {{2{b_rd[ACC_BITS-1]}}, b_rd};
+            wire signed [ACC_BITS+1:0] b_r = (b_x + $signed(RHALF)) >>> RQ_SHIFT;
+            reg first_step;                  // step 0 (bank A's bias waits GB_DELAY steps)
+            always @(posedge clk) begin
+                if (rst) first_step <= 1'b1;
+                else if (step_done) first_step <= 1'b0;
+            end
+            wire signed [ACC_BITS-1:0] p_gbias = p_q[PB1 +: ACC_BITS];
+            wire gb_on = (GB_DELAY == 0) || !first_step;
+            wire signed [ACC_BITS+1:0] a_b = {{2{acc_rd[ACC_BITS-1]}}, acc_rd}
+                                           + (gb_on ? {{2{p_gbias[ACC_BITS-1]}}, p_gbias} : {(ACC_BITS + 2){1'b0}});
+            wire a_ovf = (a_b[ACC_BITS+1:ACC_BITS-1] != {3{a_b[ACC_BITS+1]}});
+            wire signed [ACC_BITS-1:0] a_s = a_ovf ? {a_b[ACC_BITS+1], {(ACC_BITS - 1){~a_b[ACC_BITS+1]}}}
+                                                   : a_b[ACC_BITS-1:0];
+            wire signed [ACC_BITS+1:0] x_s = {{2{a_s[ACC_BITS-1]}}, a_s} + b_r;
+            wire x_ovf = (x_s[ACC_BITS+1:ACC_BITS-1] != {3{x_s[ACC_BITS+1]}});
+            assign x_in = x_ovf ? {x_s[ACC_BITS+1], {(ACC_BITS - 1){~x_s[ACC_BITS+1]}}} : x_s[ACC_BITS-1:0];
+            wire b_we = clearing || (u_commit && u1_lane_last) || (a1_valid && a1_grp);
+            always @(posedge clk) if (b_we) bmem[a_wa] <= a_wd;
+        end else begin : g_one_group
+            assign head_grp = 1'b0;
+            assign acc_word = acc_word_a;
+            assign x_in = acc_rd;
+        end
+    endgenerate
+
+    // ------------------------------------------------------------------ current compartment (CUR = 1)
+    wire signed [XB-1:0] x_ext = {{(XB - ACC_BITS){x_in[ACC_BITS-1]}}, x_in};
+    generate
+        if (CUR > 0) begin : g_cur
+            reg [MEM_BITS-1:0] imem [0:N_NEURONS-1];
+            wire signed [MEM_BITS-1:0] i_old = imem[u1_n];
+            wire          p_cur   = p_q[PB0];
+            wire signed [MEM_BITS-1:0] p_ibias = p_q[PB0 + 1 +: MEM_BITS];
+            wire [SB-1:0] p_ik    = p_q[PB0 + 1 + MEM_BITS +: SB];
+            wire signed [MEM_BITS-1:0] i_shr = i_old >>> p_ik;
+            wire signed [MEM_BITS-1:0] i_leak = (p_ik == {SB{1'b0}}) ? {MEM_BITS{1'b0}} : i_shr;
+            wire signed [XB-1:0] i_x = {{(XB - MEM_BITS){i_old[MEM_BITS-1]}}, i_old};
+            wire signed [XB-1:0] i_shift = i_x - $signed({{(XB - MEM_BITS){i_leak[MEM_BITS-1]}}, i_leak});
+            wire signed [XB-1:0] i_keep;
+            if (FRAC_BITS > 0) begin : g_cur_mul
+                wire          p_imul = p_q[PB0 + 1 + MEM_BITS + SB];
+                wire [FRAC_BITS:0] p_idecay = p_q[PB0 + 2 + MEM_BITS + SB +: FRAC_BITS + 1];
+                wire signed [XB-1:0] ia_x = {{(XB - FRAC_BITS - 1){1'b0}}, p_idecay};
+                localparam [XB-1:0] IHALF = 1 << (FRAC_BITS - 1);
+                wire signed [XB-1:0] iprod = i_x * ia_x + $signed(IHALF);
+                wire signed [XB-1:0] i_dec = iprod >>> FRAC_BITS;
+                assign i_keep = p_imul ? i_dec : i_shift;
+            end else begin : g_cur_shift
+                assign i_keep = i_shift;
+            end
+            wire signed [XB-1:0] i_sum = i_keep + x_ext + $signed({{(XB - MEM_BITS){p_ibias[MEM_BITS-1]}}, p_ibias});
+            wire i_ovf = (i_sum[XB-1:MEM_BITS-1] != {(XB - MEM_BITS + 1){i_sum[XB-1]}});
+            wire signed [MEM_BITS-1:0] i_p = i_ovf ? {i_sum[XB-1], {(MEM_BITS - 1){~i_sum[XB-1]}}}
+                                                   : i_sum[MEM_BITS-1:0];
+            assign x_eff = p_cur ? {{(XB - MEM_BITS){i_p[MEM_BITS-1]}}, i_p} : x_ext;
+            wire [MEM_BITS-1:0] i_next = p_cur ? i_p : {MEM_BITS{1'b0}};   // 0 for neurons without one
+            always @(posedge clk) if (clearing || u_commit) imem[v_wa] <= clearing ? {MEM_BITS{1'b0}} : i_next;
+        end else begin : g_no_cur
+            assign x_eff = x_ext;
+        end
+    endgenerate
 
     // ------------------------------------------------------------------ control
     wire last_n = (cnt == N_NEURONS[NB-1:0] - 1'b1);

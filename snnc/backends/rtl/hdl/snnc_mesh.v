@@ -33,6 +33,11 @@ module snnc_mesh #(
     parameter integer PAR         = 1,    // synapses per clock in each core (see snnc_lif_core)
     parameter integer MAG_BITS    = 1,    // external events' magnitude width (graded events; routed spikes: 1)
     parameter integer FRAC_BITS   = 0,    // multiplicative leak's fractional bits in every core (0: none)
+    parameter integer CUR         = 0,    // 1: every core has current compartments (see snnc_lif_core)
+    parameter integer GROUPS      = 1,    // 2: every core has a second, requantized accumulator bank (gXX.memh)
+    parameter integer RQ_SHIFT    = 0,
+    parameter integer RQ_HALF     = 0,
+    parameter integer GB_DELAY    = 0,
     parameter         CORE_PREFIX = "",
     parameter         ROUTE_FILE  = "",
     parameter [8*N_CORES-1:0] ORDER = identity_order(N_CORES),
@@ -79,7 +84,9 @@ module snnc_mesh #(
     endfunction
     /* verilator lint_on UNUSEDSIGNAL */
 
-    localparam integer PBW = 3 * MEM_BITS + $clog2(MEM_BITS) + 4 + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0);
+    localparam integer PBW0 = 3 * MEM_BITS + $clog2(MEM_BITS) + 4 + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0);
+    localparam integer PBW = PBW0 + ((CUR > 0) ? 1 + MEM_BITS + $clog2(MEM_BITS) + ((FRAC_BITS > 0) ? FRAC_BITS + 2 : 0) : 0)
+                           + ((GROUPS > 1) ? ACC_BITS : 0);
     localparam integer RE = 1 + CB + AB;                         // route entry width
     localparam integer RN = N_CORES * N_NEURONS * FANOUT;        // route entries
     localparam integer RAB = (RN > 1) ? $clog2(RN) : 1;
@@ -114,8 +121,10 @@ module snnc_mesh #(
                 .N_NEURONS(NI), .N_AXONS(AI), .WEIGHT_BITS(WEIGHT_BITS),
                 .MEM_BITS(MEM_BITS), .ACC_BITS(ACC_BITS), .FIFO_DEPTH(FIFO_DEPTH), .PAR(PAR),
                 .MAG_BITS(MAG_BITS), .FRAC_BITS(FRAC_BITS),
+                .CUR(CUR), .GROUPS(GROUPS), .RQ_SHIFT(RQ_SHIFT), .RQ_HALF(RQ_HALF), .GB_DELAY(GB_DELAY),
                 .WEIGHT_FILE({CORE_PREFIX, "w", HI, LO, ".memh"}),
-                .PARAM_FILE({CORE_PREFIX, "p", HI, LO, ".memh"})
+                .PARAM_FILE({CORE_PREFIX, "p", HI, LO, ".memh"}),
+                .GROUP_FILE((GROUPS > 1) ? {CORE_PREFIX, "g", HI, LO, ".memh"} : "")
             ) u_core (
                 .clk(clk), .rst(rst),
                 .in_valid(c_in_valid[gi]), .in_ready(c_in_ready[gi]), .in_axon(ax[ABI-1:0]), .in_sign(c_in_sign),
