@@ -311,7 +311,8 @@ module snnc_lif_core #(
     wire [NB-1:0] cnt_gw = cnt >> LP;
     /* verilator lint_on UNUSEDSIGNAL */
     /* verilator lint_on WIDTH */
-    wire a_we = clearing || (u_commit && u1_lane_last) || (a1_valid && !a1_grp);
+    wire a1_b = (GROUPS > 1) && a1_grp;   // a bank-B event (constant 0 with one bank: no flip-flops left)
+    wire a_we = clearing || (u_commit && u1_lane_last) || (a1_valid && !a1_b);
     wire [GB-1:0] a_wa = clearing ? cnt_gw[GB-1:0] : s_addr;
     wire [PAR*ACC_BITS-1:0] a_wd = (clearing || u_commit) ? {(PAR * ACC_BITS){1'b0}} : acc_sat;
     wire v_we = clearing || u_commit;
