@@ -111,10 +111,23 @@ def _as_tuple(example_inputs: Any) -> tuple:
     raise error(f"example inputs must be a tensor or a tuple of tensors, got {type(example_inputs).__name__}")
 
 
+def _distinct(args: tuple) -> tuple:
+    """The same tensor object passed as several example inputs (``(z, z, z)``) becomes one graph input in
+    torch.export, so the imported graph would read one input where the model has several: each repeat is a copy."""
+    seen: set[int] = set()
+    out = []
+    for a in args:
+        if hasattr(a, "clone") and id(a) in seen:
+            a = a.clone()
+        seen.add(id(a))
+        out.append(a)
+    return tuple(out)
+
+
 def export_program(module: Any, example_inputs: Any) -> Any:
     """``torch.export.export`` of an already prepared module (see :func:`prepare_module`)."""
     torch = _torch()
-    args = _as_tuple(example_inputs)
+    args = _distinct(_as_tuple(example_inputs))
     try:
         with torch.no_grad():
             return torch.export.export(module, args, strict=False)

@@ -447,3 +447,24 @@ def test_snnc_nn_attention_blocks(kind):
         ref = m(x).numpy()
     _assert_same(_run(module, x), ref)
     assert 0.02 < float(np.mean(ref)) < 0.98
+
+
+def test_the_same_tensor_as_several_inputs_stays_several_inputs():
+    """torch.export merges repeated example tensors into one graph input; import_torch copies repeats, so a model
+    called as (z, z) still gets two inputs and runs on different data correctly."""
+    import numpy as np
+    import torch
+
+    from snnc import import_torch
+    from snnc.interp import run
+
+    class M(torch.nn.Module):
+        def forward(self, a, b):
+            return a * 2.0 + b
+
+    z = torch.rand(1, 3, dtype=torch.float64)
+    m = import_torch(M(), (z, z))
+    a, b = np.arange(3.0).reshape(1, 3), np.full((1, 3), 10.0)  # [T, 3]: one sample per step
+    out = run(m, {"a": a, "b": b}).outputs
+    (y,) = out.values()
+    assert np.array_equal(np.asarray(y).reshape(a.shape), a * 2.0 + b)
