@@ -471,6 +471,18 @@ def cores_vh(mesh: MeshConfig, report: dict) -> str:
         ]
         if c.ternary.any():
             lines.append(f"localparam [{c.n_neurons - 1}:0] {p}_TERNARY = {_vec(c.ternary, 1)};")
+        if c.cur.any():
+            lines += [f"localparam [{c.n_neurons - 1}:0] {p}_CUR = {_vec(c.cur, 1)};",
+                      f"localparam [{c.n_neurons * N - 1}:0] {p}_CUR_BIAS = {_vec(c.cur_bias, N)};",
+                      f"localparam [{c.n_neurons * max(sb, 1) - 1}:0] {p}_CUR_LEAK_SHIFT = "
+                      f"{_vec(c.cur_leak_shift, max(sb, 1))};"]
+            if c.frac_bits:
+                lines += [f"localparam [{c.n_neurons - 1}:0] {p}_CUR_MUL = {_vec(c.cur_leak_mul, 1)};",
+                          f"localparam [{c.n_neurons * (c.frac_bits + 1) - 1}:0] {p}_CUR_DECAY = "
+                          f"{_vec(c.cur_decay, c.frac_bits + 1)};"]
+        if c.groups > 1:
+            lines += [f"localparam [{c.n_axons - 1}:0] {p}_AXON_GROUP = {_vec(c.axon_group, 1)};",
+                      f"localparam [{c.n_neurons * c.acc_bits - 1}:0] {p}_GBIAS = {_vec(c.gbias, c.acc_bits)};"]
         if c.frac_bits:
             lines += [f"localparam integer {p}_FRAC_BITS = {c.frac_bits};",
                       f"localparam [{c.n_neurons - 1}:0] {p}_LEAK_MUL = {_vec(c.leak_mul, 1)};",
