@@ -491,6 +491,14 @@ def _is_spike_gate(op: Operation) -> bool:
     return (a is x and is_spike_tensor(b.type)) or (b is x and is_spike_tensor(a.type))
 
 
+def _chan_shape(terms, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Broadcast shape of a per-output-channel vector for a result of ``shape``: channels-first (``[C, ...]``, convs
+    and 1-D results), except behind an ``nn.linear`` on a batch of rows (``[..., N, C]``: channels last)."""
+    if len(shape) >= 2 and any(getattr(t.op, "op_name", None) == "nn.linear" for t in terms):
+        return (1,) * (len(shape) - 1) + (-1,)
+    return (-1,) + (1,) * (len(shape) - 1)
+
+
 def _int_type(shape, bits: int) -> TensorType:
     return TensorType(tuple(shape), IntegerType(bits))
 
@@ -799,7 +807,7 @@ class _Lowering:
         if not np.any(bi != 0):
             return acc
         acc_t = _int_type(shape, self.p.acc_bits)
-        full = np.broadcast_to(bi.reshape((-1,) + (1,) * (len(shape) - 1)), shape).astype(np.int64).copy()
+        full = np.broadcast_to(bi.reshape(_chan_shape(terms, shape)), shape).astype(np.int64).copy()
         c = self.insert(anchor, "nn.constant", [], [acc_t], {"value": DenseElementsAttr(acc_t, full)}
                         if full.size <= 16 else {"value": weight_attr(full, acc_t.element, hint="bias")})
         return self.insert(anchor, "spike.add", [acc, c.results[0]], [acc_t], {}).results[0]
@@ -1175,7 +1183,7 @@ class _Lowering:
         rt = op.results[0].type
         assert isinstance(rt, TensorType)
         shape = tuple(rt.shape)
-        ch = (-1,) + (1,) * (len(shape) - 1)  # per output channel, broadcast over the rest
+        ch = _chan_shape(terms, shape)  # per output channel, broadcast over the rest
 
         def chan(x: np.ndarray) -> np.ndarray:
             return np.asarray(x).reshape(ch) if np.ndim(x) else np.asarray(x)

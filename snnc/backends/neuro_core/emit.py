@@ -210,6 +210,9 @@ class _Tracer:
                                  int_tuple(d, "stride"), spatial_padding(d, 2), int_tuple(d, "dilation"))
             else:
                 W = np.asarray(d.get_attr("weight").data, dtype=np.int64)
+                rows = int(np.prod(d.operands[0].type.shape[:-1]))
+                if rows > 1:  # a batch of rows [..., in] -> [..., out] (token-major linear): one W per row
+                    W = np.kron(np.eye(rows, dtype=np.int64), W)
             if self.source_of_value(d.operands[0]) is not None:  # inner is the identity: no product needed
                 mats = {k: W for k in inner}
             else:
