@@ -260,3 +260,25 @@ def test_ternary_rejected_by_a_binary_target(tmp_path):
     with pytest.raises(DiagnosticError, match=r"spike.lif with si2 spikes.*core.ternary = false"):
         generate(m, tmp_path / "out", str(tgt))
     assert not (tmp_path / "out").exists()
+
+
+def test_feed_forward_delay_is_refused(tmp_path):
+    """A one-step snn.delay between two feed-forward layers: the mapping's delayed axon group would be fed by an
+    earlier core, which the mesh reaches in the same step; a diagnostic naming the route, nothing written."""
+    from rtl_models import _G, _w
+
+    from snnc.backends.rtl.driver import _lower
+    from snnc.backends.rtl.generate import generate
+    from snnc.ir import FloatAttr, IntegerAttr, f32, i1, i64, tensor
+
+    g, T = _G(), tensor
+    x = g.op("snn.input", [], T((4,), i1), name="x", index=0)
+    s = g.op("snn.lif", [g.op("nn.linear", [x], T((5,)), weight=_w(5, 4, seed=1))], T((5,), i1),
+             alpha=FloatAttr(0.5, f32), v_th=FloatAttr(1.0, f32))
+    d = g.op("snn.delay", [s], T((5,), i1), steps=IntegerAttr(1, i64))
+    s2 = g.op("snn.lif", [g.op("nn.linear", [d], T((3,)), weight=_w(3, 5, seed=2))], T((3,), i1),
+              alpha=FloatAttr(0.5, f32), v_th=FloatAttr(1.0, f32))
+    m = _lower(g.done([("out", s2)]), "canonicalize,quantize", None, {"x": np.zeros((4, 4), dtype=bool)})
+    with pytest.raises(DiagnosticError, match=r"route from core 0 to core 1 .* delay of 1 step.*same step"):
+        generate(m, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
