@@ -22,6 +22,7 @@ import numpy as np
 
 from ...ir.builtin import ModuleOp
 from ...ir.diagnostics import error
+from ..table import CHECK_HEAD, format_rows
 from .emit import emit
 
 
@@ -47,11 +48,7 @@ class CheckReport:
         return self.mismatches == 0
 
     def table(self) -> str:
-        head = ("level", "output", "vs integer interpreter", "vs float interpreter")
-        rows = [head, *self.rows]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = format_rows([CHECK_HEAD, *self.rows])
         for k, v in self.sizes.items():
             lines.append(f"{k}: {v}")
         lines.append("integer levels agree bit for bit" if self.ok else f"MISMATCH: {self.mismatches} differing values")

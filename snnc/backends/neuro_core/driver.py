@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...ir.diagnostics import error
+from ..table import CHECK_HEAD, format_rows
 
 
 def _fmt_energy(pj: float) -> str:
@@ -72,13 +73,6 @@ def compile_model(module, output: Path, *, target: str = "neuro-core", inputs: d
     ]
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return lines
-
-
 def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipeline: str = "canonicalize,quantize",
                 calibration: Any = None, target: str = "neuro-core") -> tuple[str, bool]:
     """The agreement table of float interpreter, integer interpreter and chip simulator, and whether the
@@ -102,7 +96,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     if cfg_dir.exists():
         shutil.rmtree(cfg_dir)
     r = compare_sim(integer, inputs, cfg_dir, target)
-    rows: list[tuple[str, ...]] = [("level", "output", "vs integer interpreter", "vs float interpreter")]
+    rows: list[tuple[str, ...]] = [CHECK_HEAD]
     mismatches = 0
     readouts = {str(o.attr("name")): str(o.attr("readout")) for o in g.outputs()}
     for name, ref in r.reference.items():
@@ -118,7 +112,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
         rows.append(("float interpreter", name, "-", "reference"))
         rows.append(("integer interpreter", name, "reference", agree))
         rows.append(("neuro-core simulator", name, "bit-exact" if bad == 0 else f"{bad} values differ", ""))
-    lines = _table(rows)
+    lines = format_rows(rows)
     rep, c = r.report, r.counters
     lines.append(f"placement: {rep['cores_used']} cores (lower bound {rep['cores_lower_bound']}), {rep['neurons']} "
                  f"neurons, {rep['synapses']} synapses, mean hops {rep['mean_hops']:.2f}")

@@ -20,6 +20,7 @@ import numpy as np
 
 from ...ir.builtin import ModuleOp
 from ...ir.diagnostics import error
+from ..table import CHECK_HEAD, format_rows
 from . import events
 from .generate import TARGET, RtlDesign, generate, synth_params
 
@@ -94,11 +95,7 @@ class RtlCheck:
         return self.mismatches == 0
 
     def table(self) -> str:
-        head = ("level", "output", "vs integer interpreter", "vs float interpreter")
-        rows = [head, *self.rows]
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        lines = format_rows([CHECK_HEAD, *self.rows])
         lines.extend(self.notes)
         if self.ok:
             lines.append("integer levels agree bit for bit")
