@@ -12,9 +12,9 @@ test-fast:       ## skip tests marked slow
 lint:            ## ruff over the package and the tests
 	.venv/bin/ruff check snnc tests
 
-bench:           ## measured figures (never asserted): passes, text, torch import, C synops, placement, simulator
+bench:           ## measured figures (never asserted): passes, pipeline, text, torch import, C synops, placement, simulator
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-demo:            ## the README's demo
-	.venv/bin/snnc import examples/nir/braille.nir -o /tmp/demo.mlir
-	.venv/bin/snnc run /tmp/demo.mlir --input examples/nir/braille_input.npy
+demo:            ## the README's demo: compile the Braille example for neuro-core, run it in the chip simulator
+	.venv/bin/snnc compile examples/nir/braille.nir --target neuro-core -o /tmp/snnc-demo --calibration examples/nir/braille_input.npy
+	.venv/bin/snnc sim /tmp/snnc-demo --input examples/nir/braille_input.npy
