@@ -30,25 +30,27 @@ _COMMON_TOP = {
     "kind": (_STR, None, {"neuro-core", "mcu", "rtl-core"}, True),
     "description": (_STR, None, None, False),
 }
+_MESH = {
+    "rows": (_INT, 1, None, True),
+    "cols": (_INT, 1, None, True),
+    "routing": (_STR, None, {"xy"}, True),
+}
+_CORE = {
+    "neurons": (_INT, 1, None, True),
+    "synapse_memory_bits": (_INT, 1, None, True),
+    "fan_in": (_INT, 1, None, True),
+    "fan_out": (_INT, 1, None, True),
+    "weight_bits": (_INT, 1, None, True),
+    "membrane_bits": (_INT, 2, None, True),
+    "accumulator_bits": (_INT, 2, None, True),
+    "leak_modes": (_LIST, None, _MODES, True),
+    "reset_modes": (_LIST, None, _RESETS, True),
+    "ternary": ((bool,), None, None, False),
+}
 _SCHEMAS: dict[str, dict[str, dict[str, tuple]]] = {
     "neuro-core": {
-        "mesh": {
-            "rows": (_INT, 1, None, True),
-            "cols": (_INT, 1, None, True),
-            "routing": (_STR, None, {"xy"}, True),
-        },
-        "core": {
-            "neurons": (_INT, 1, None, True),
-            "synapse_memory_bits": (_INT, 1, None, True),
-            "fan_in": (_INT, 1, None, True),
-            "fan_out": (_INT, 1, None, True),
-            "weight_bits": (_INT, 1, None, True),
-            "membrane_bits": (_INT, 2, None, True),
-            "accumulator_bits": (_INT, 2, None, True),
-            "leak_modes": (_LIST, None, _MODES, True),
-            "reset_modes": (_LIST, None, _RESETS, True),
-            "ternary": ((bool,), None, None, False),
-        },
+        "mesh": _MESH,
+        "core": _CORE,
         "energy": {
             "synaptic_op_pj": (_NUM, 0, None, True),
             "neuron_update_pj": (_NUM, 0, None, True),
@@ -59,23 +61,8 @@ _SCHEMAS: dict[str, dict[str, dict[str, tuple]]] = {
     # the snnc reference Verilog core (snnc/backends/rtl/hdl): mesh and core limits as for a neuro-core
     # target (the mapping is the neuro-core backend's), plus the RTL's own build parameters
     "rtl-core": {
-        "mesh": {
-            "rows": (_INT, 1, None, True),
-            "cols": (_INT, 1, None, True),
-            "routing": (_STR, None, {"xy"}, True),
-        },
-        "core": {
-            "neurons": (_INT, 1, None, True),
-            "synapse_memory_bits": (_INT, 1, None, True),
-            "fan_in": (_INT, 1, None, True),
-            "fan_out": (_INT, 1, None, True),
-            "weight_bits": (_INT, 1, None, True),
-            "membrane_bits": (_INT, 2, None, True),
-            "accumulator_bits": (_INT, 2, None, True),
-            "leak_modes": (_LIST, None, _MODES, True),
-            "reset_modes": (_LIST, None, _RESETS, True),
-            "ternary": ((bool,), None, None, False),
-        },
+        "mesh": _MESH,
+        "core": _CORE,
         "rtl": {
             "fifo_depth": (_INT, 2, None, True),
             "par": (_INT, 1, None, True),
