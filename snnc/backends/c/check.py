@@ -22,7 +22,7 @@ import numpy as np
 
 from ...ir.builtin import ModuleOp
 from ...ir.diagnostics import error
-from ..table import CHECK_HEAD, format_rows
+from ..common import CHECK_HEAD, format_rows, output_series, real_agreement
 from .emit import emit
 
 
@@ -131,7 +131,7 @@ def check(
     g = find_graph(module)
     inputs = random_inputs(g, steps, np.random.default_rng(seed))
     rep = CheckReport()
-    float_out = _float_series(module, inputs)
+    float_out = output_series(module, inputs)
     readouts = {str(o.attr("name")): str(o.attr("readout")) for o in g.outputs()}
     integer = module.clone()
     assert isinstance(integer, ModuleOp)
@@ -163,7 +163,7 @@ def check(
             rep.agreement[name] = float(np.mean(f.astype(np.int64) == ref[name]))
             agree = f"{100 * rep.agreement[name]:.2f} % spikes equal"
         elif name in real:
-            rep.agreement[name], agree = _real_agreement(f, real[name], readouts.get(name, "none"))
+            rep.agreement[name], agree = real_agreement(f, real[name], readouts.get(name, "none"))
         else:
             agree = "real-valued"
         rep.rows.append(("float interpreter", name, "-", "reference"))
@@ -179,22 +179,6 @@ def check(
     return rep
 
 
-def _float_series(m: ModuleOp, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Float interpreter outputs per step, [T, n] each (an output's readout over time is not applied:
-    the C API returns every step, the host reads out)."""
-    from ...dialects.snn import find_graph
-    from ...interp import run
-    from ...ir.printer import value_names
-
-    res = run(m, inputs, probe=True)
-    names = value_names(m)
-    out = {}
-    for op in find_graph(m).outputs():
-        v = np.asarray(res.probes[names[op.operands[0]]])
-        out[str(op.attr("name"))] = v.reshape(v.shape[0], -1)
-    return out
-
-
 def _real_outputs(m: ModuleOp, ints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Real values of the integer outputs read through ``spike.dequantize`` (integer x scale)."""
     from ...dialects.common import param_array
@@ -208,24 +192,6 @@ def _real_outputs(m: ModuleOp, ints: dict[str, np.ndarray]) -> dict[str, np.ndar
             sc = np.asarray(param_array(d, "scale", np.float64)).reshape(-1)
             out[name] = ints[name].astype(np.float64) * (sc if sc.size > 1 else sc[0])
     return out
-
-
-def _real_agreement(f: np.ndarray, q: np.ndarray, readout: str) -> tuple[float, str]:
-    """Float vs dequantized integer: ``1 - mean|err| / max|float|`` (after the readout over time);
-    for a readout, also how often the largest output (the predicted class) agrees."""
-    from ...interp.core import apply_readout
-
-    f = f.astype(np.float64)
-    if readout != "none":
-        f = apply_readout(f, readout, np.dtype(np.float64))[None]
-        q = apply_readout(q, readout, np.dtype(np.float64))[None]
-    err = np.abs(f - q)
-    ref = float(np.max(np.abs(f), initial=0.0)) or 1.0
-    agree = 1 - float(err.mean()) / ref
-    text = f"{100 * agree:.2f} % (max |err| {float(err.max(initial=0.0)):.3g})"
-    if readout != "none":
-        text += f", {readout} argmax {'agrees' if int(f.argmax()) == int(q.argmax()) else 'differs'}"
-    return agree, text
 
 
 __all__ = ["CheckReport", "check", "host_inputs", "run_host"]

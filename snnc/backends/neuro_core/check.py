@@ -22,11 +22,12 @@ def compare_sim(integer_module, inputs: dict[str, np.ndarray], out_dir, target="
     """Emit ``integer_module`` into ``out_dir``, run the simulator on ``inputs`` ([T, *shape], one sample) and
     compare with the integer interpreter."""
     from ...sim import run_config
+    from ..common import output_series
     from .emit import emit
 
     art = emit(integer_module, target, out_dir)
     outs, res = run_config(Path(out_dir), inputs, progress=progress, readout=False)
-    ref_raw = _series(integer_module, inputs)
+    ref_raw = output_series(integer_module, inputs, flatten=False)
     ref, sim, first = {}, {}, None
     for name, y in outs.items():
         real = np.asarray(ref_raw[name]).dtype.kind == "f"  # dequantized outputs: compared as the same floats
@@ -41,17 +42,6 @@ def compare_sim(integer_module, inputs: dict[str, np.ndarray], out_dir, target="
                 "packets": res.packets, "hops": res.hops, "neuron_updates": res.neuron_updates, "cycles": res.cycles,
                 "energy_pj": float(res.energy_pj or 0.0)}
     return SimCheck(sim, ref, art.report, counters, first)
-
-
-def _series(m, inputs) -> dict[str, np.ndarray]:
-    """Every graph output per step (before an output's readout over time)."""
-    from ...dialects.snn import find_graph
-    from ...interp import run
-    from ...ir.printer import value_names
-
-    res = run(m, inputs, probe=True)
-    names = value_names(m)
-    return {str(o.attr("name")): np.asarray(res.probes[names[o.operands[0]]]) for o in find_graph(m).outputs()}
 
 
 __all__ = ["SimCheck", "compare_sim"]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...ir.diagnostics import error
-from ..table import CHECK_HEAD, format_rows
+from ..common import CHECK_HEAD, format_rows, output_series, real_agreement
 
 
 def _fmt_energy(pj: float) -> str:
@@ -81,14 +81,13 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
     from ...ir.builtin import ModuleOp
     from ...passes.lower import lower_to_integer
     from ...passes.validate import random_inputs
-    from ..c.check import _float_series, _real_agreement
     from .check import compare_sim
 
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     g = find_graph(module)
     inputs = random_inputs(g, steps, np.random.default_rng(seed))
-    float_out = _float_series(module, inputs)
+    float_out = output_series(module, inputs)
     integer = module.clone()
     assert isinstance(integer, ModuleOp)
     lower_to_integer(integer, pipeline, calibration=calibration if calibration is not None else inputs)
@@ -104,7 +103,7 @@ def check_model(module, work_dir: Path, *, steps: int = 16, seed: int = 0, pipel
         if f is None or f.shape != ref.shape:
             agree = "-"
         elif ref.dtype.kind == "f":  # a real-valued (dequantized) output
-            agree = _real_agreement(f, ref, readouts.get(name, "none"))[1]
+            agree = real_agreement(f, ref, readouts.get(name, "none"))[1]
         else:
             agree = f"{100 * float(np.mean(f.astype(np.int64) == ref)):.2f} % spikes equal"
         bad = int(np.count_nonzero(r.outputs[name] != ref))

@@ -20,7 +20,7 @@ import numpy as np
 
 from ...ir.builtin import ModuleOp
 from ...ir.diagnostics import error
-from ..table import CHECK_HEAD, format_rows
+from ..common import CHECK_HEAD, format_rows, output_series
 from . import events
 from .generate import TARGET, RtlDesign, generate, synth_params
 
@@ -147,20 +147,6 @@ def _lower(module: ModuleOp, pipeline: str, calibration: Any, inputs: dict[str, 
     return integer
 
 
-def _series(module: ModuleOp, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    from ...dialects.snn import find_graph
-    from ...interp import run
-    from ...ir.printer import value_names
-
-    res = run(module, inputs, probe=True)
-    names = value_names(module)
-    out = {}
-    for op in find_graph(module).outputs():
-        v = np.asarray(res.probes[names[op.operands[0]]])
-        out[str(op.attr("name"))] = v.reshape(v.shape[0], -1)
-    return out
-
-
 LAYER_PREFIX = "_rtl_layer"
 
 
@@ -206,10 +192,10 @@ def check(module: ModuleOp, work_dir, *, steps: int = 16, seed: int = 0, pipelin
     g = find_graph(module)
     inputs = random_inputs(g, steps, np.random.default_rng(seed))
     rep = RtlCheck()
-    fl = _series(module, inputs)
+    fl = output_series(module, inputs)
     integer = _lower(module, pipeline, calibration, inputs)
     probed, hidden = with_layer_outputs(integer)
-    ref = {k: v.astype(np.int64) for k, v in _series(probed, inputs).items()}
+    ref = {k: v.astype(np.int64) for k, v in output_series(probed, inputs).items()}
     design = generate(probed, work / "rtl", _target_name(target))
     rep.design = design
     levels: list[tuple[str, SimRun | None, str]] = []
