@@ -266,28 +266,22 @@ def _bisection_start(pm: Placement, adj: _Adjacency) -> np.ndarray:
     return core_of
 
 
-def _anneal(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, moves: int, seed: int) -> float:
-    """Step 3a: fixed-seed simulated annealing over piece moves/swaps; leaves the best assignment seen in
-    ``core_of`` and returns its cost."""
-    n = len(core_of)
-    ncores = rows * cols
-    occupant = np.full(ncores, -1, dtype=np.int64)
-    occupant[core_of] = np.arange(n)
-    rng = np.random.default_rng(seed)
-    nbr, nbw = adj.nbr, adj.nbw
-    movable = np.array([p for p in range(n) if len(nbr[p])], dtype=np.int64)
-    cur = adj.cost(core_of, cols)
-    best, best_core = cur, core_of.copy()
-    if len(movable) == 0 or moves <= 0 or cur == 0:
-        return cur
+class _Swaps:
+    """Moving piece ``p`` to core ``c`` (swapping with its occupant, if any) on ``core_of`` / ``occupant``:
+    the change of sum(traffic x XY hops) over the two pieces' edges, and the move itself."""
 
-    def local(p: int, c: int) -> float:
-        q = core_of[nbr[p]]
-        return float((nbw[p] * (np.abs(c // cols - q // cols) + np.abs(c % cols - q % cols))).sum())
+    def __init__(self, core_of: np.ndarray, occupant: np.ndarray, adj: _Adjacency, cols: int) -> None:
+        self.core_of, self.occupant, self.adj, self.cols = core_of, occupant, adj, cols
 
-    def delta(p: int, c: int) -> float:
+    def local(self, p: int, c: int) -> float:
+        cols = self.cols
+        q = self.core_of[self.adj.nbr[p]]
+        return float((self.adj.nbw[p] * (np.abs(c // cols - q // cols) + np.abs(c % cols - q % cols))).sum())
+
+    def delta(self, p: int, c: int) -> float:
+        core_of, local = self.core_of, self.local
         cp = int(core_of[p])
-        q = int(occupant[c])
+        q = int(self.occupant[c])
         before = local(p, cp) + (local(q, c) if q >= 0 else 0.0)
         core_of[p] = c
         if q >= 0:
@@ -298,14 +292,33 @@ def _anneal(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, moves: i
             core_of[q] = c
         return after - before
 
-    def apply(p: int, c: int) -> None:
-        cp = int(core_of[p])
-        q = int(occupant[c])
-        core_of[p] = c
-        occupant[c] = p
-        occupant[cp] = q
+    def apply(self, p: int, c: int) -> None:
+        cp = int(self.core_of[p])
+        q = int(self.occupant[c])
+        self.core_of[p] = c
+        self.occupant[c] = p
+        self.occupant[cp] = q
         if q >= 0:
-            core_of[q] = cp
+            self.core_of[q] = cp
+
+
+def _anneal(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, moves: int, seed: int) -> float:
+    """Step 3a: fixed-seed simulated annealing over piece moves/swaps; leaves the best assignment seen in
+    ``core_of`` and returns its cost."""
+    n = len(core_of)
+    ncores = rows * cols
+    occupant = np.full(ncores, -1, dtype=np.int64)
+    occupant[core_of] = np.arange(n)
+    rng = np.random.default_rng(seed)
+    nbr = adj.nbr
+    movable = np.array([p for p in range(n) if len(nbr[p])], dtype=np.int64)
+    cur = adj.cost(core_of, cols)
+    best, best_core = cur, core_of.copy()
+    if len(movable) == 0 or moves <= 0 or cur == 0:
+        return cur
+
+    sw = _Swaps(core_of, occupant, adj, cols)
+    delta, apply = sw.delta, sw.apply
 
     ps = movable[rng.integers(0, len(movable), moves)]
     u = rng.random(moves)
@@ -356,10 +369,7 @@ def _greedy(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, sweeps: 
     occupant[core_of] = np.arange(n)
     rng = np.random.default_rng(seed + 1)
 
-    def local(p: int, c: int) -> float:
-        q = core_of[nbr[p]]
-        return float((nbw[p] * (np.abs(c // cols - q // cols) + np.abs(c % cols - q % cols))).sum())
-
+    sw = _Swaps(core_of, occupant, adj, cols)
     for _ in range(sweeps):
         improved = False
         for p in rng.permutation(n):
@@ -377,24 +387,11 @@ def _greedy(core_of: np.ndarray, adj: _Adjacency, rows: int, cols: int, sweeps: 
             for c in dict.fromkeys(cands):
                 if c == cp:
                     continue
-                o = int(occupant[c])
-                before = local(p, cp) + (local(o, c) if o >= 0 else 0.0)
-                core_of[p] = c
-                if o >= 0:
-                    core_of[o] = cp
-                after = local(p, c) + (local(o, cp) if o >= 0 else 0.0)
-                core_of[p] = cp
-                if o >= 0:
-                    core_of[o] = c
-                if before - after > best_gain:
-                    best, best_gain = c, before - after
+                gain = -sw.delta(p, c)
+                if gain > best_gain:
+                    best, best_gain = c, gain
             if best is not None:
-                o = int(occupant[best])
-                core_of[p] = best
-                occupant[best] = p
-                occupant[cp] = o
-                if o >= 0:
-                    core_of[o] = cp
+                sw.apply(p, best)
                 improved = True
         if not improved:
             break
